@@ -1,0 +1,1 @@
+"""The shipped checklist: one module per category of the seed, collected under --readiness."""

@@ -1,0 +1,1 @@
+"""Reports rendered from the one result model (`pytest_readiness.results`)."""

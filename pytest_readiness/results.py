@@ -1,0 +1,61 @@
+"""One result model: every report (terminal, JUnit, HTML, JSON, SARIF) renders these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from pytest_readiness.catalog import Check
+from pytest_readiness.kube import Location
+
+
+class Status(str, Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    UNVERIFIED = "unverified"  # the input is absent: the reason says what to provide
+    NOT_APPLICABLE = "not_applicable"
+    ERROR = "error"  # the input is present but unreadable
+    WAIVED = "waived"  # a failure covered by a current waiver
+
+    @property
+    def counts_as_failure(self) -> bool:
+        return self in (Status.FAILED, Status.ERROR)
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    location: Location | None
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.detail}" if self.location else self.detail
+
+
+@dataclass
+class CheckResult:
+    check: Check
+    nodeid: str
+    target: str  # the parametrized object (e.g. "Deployment/msft-agent/agent"), "" for whole-repo checks
+    status: Status
+    message: str = ""
+    evidence: list[EvidenceItem] = field(default_factory=list)
+    findings: list[EvidenceItem] = field(default_factory=list)  # located problems, for SARIF annotations
+    waiver: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.check.id}[{self.target}]" if self.target else self.check.id
+
+
+@dataclass
+class ResultStore:
+    results: list[CheckResult] = field(default_factory=list)
+
+    def add(self, result: CheckResult) -> None:
+        self.results.append(result)
+
+    def by_category(self) -> dict[str, list[CheckResult]]:
+        grouped: dict[str, list[CheckResult]] = {}
+        for result in self.results:
+            grouped.setdefault(result.check.category, []).append(result)
+        return grouped

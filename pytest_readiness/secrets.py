@@ -1,0 +1,394 @@
+"""Find hardcoded secrets in text, and mask secrets before anything is shown.
+
+The static "No hardcoded secrets" checks run `scan_text` over the files of a deployment repo, and every
+report passes what it prints through `mask_in_text`. A finding never holds the secret itself, only its
+mask: at most four leading characters and the length, never the tail.
+
+Well-known formats (cloud keys, tokens, private keys, connection strings, URLs with a password) are
+matched by shape. Anything else is found by name: a literal assigned to a key named like a password,
+secret, token or API key counts when it looks random (not a word, an identifier, a path or a number).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import re
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import pairwise
+
+IGNORE_MARKER = re.compile(r"readiness:\s*ignore-secret|pragma:\s*allowlist\s+secret", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class SecretFinding:
+    path: str
+    line: int
+    rule: str
+    masked: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.rule} ({self.masked})"
+
+
+def mask(value: str) -> str:
+    """`value` reduced to a quarter of its leading characters (at most 4) and its length."""
+    if not value:
+        return ""
+    head = value[: min(4, len(value) // 4)]
+    head = re.split(r"\s", head, maxsplit=1)[0]
+    return f"{head}…({len(value)} chars)…"
+
+
+_PLACEHOLDER = re.compile(
+    r"""
+    ^\s*$
+    | <[^<>]*>                                            # <your-key>
+    | \$\{[^}]*\} | \$\([^)]*\) | \{\{.*?\}\} | \{%.*?%\}  # ${VAR} $(VAR) {{ .Values.x }} {% x %}
+    | ^\$[A-Za-z_]\w*$ | ^%[A-Za-z_]\w*%$                 # $VAR %VAR%
+    | ^your | your[-_]
+    | ^x{3} | x{4} | \*{3} | \.\.\. | …                   # xxx..., ***, elisions and masks
+    | @Microsoft\.KeyVault\( | secretKeyRef | keyVaultRef | ^secretref: | \.vault\.azure\.net
+    | os\.environ | getenv\( | process\.env\. | ^env:
+    | change[-_]?me | example | dummy | placeholder | replace[-_]?me | todo | fixme | redacted
+    | fake | sample | john\s?doe
+    | ^(.)\1*$                                            # a single repeated character
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+_PLACEHOLDER_WORDS = frozenset({
+    "none", "null", "nil", "secret", "password", "passwd", "pass", "token", "key", "value", "test",
+    "string", "tbd", "required", "optional", "true", "false", "unset", "empty",
+})
+
+
+def is_placeholder(value: str) -> bool:
+    """True for template values, references and known fakes that stand in for a secret."""
+    stripped = value.strip().strip("\"'")
+    return stripped.lower() in _PLACEHOLDER_WORDS or _PLACEHOLDER.search(stripped) is not None
+
+
+_WORD = re.compile(r"[a-z]+|[A-Z]+|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*")
+_WORD_SEPARATORS = re.compile(r"[-_./: ]+")
+_NUMBER = re.compile(r"[+-]?[\d_.,:]+")
+_PATH = re.compile(r"(?:\.{0,2}|~)/[\w.\-/]*")
+
+
+def _shannon_entropy(value: str) -> float:
+    counts = Counter(value).values()
+    return -sum(n / len(value) * math.log2(n / len(value)) for n in counts)
+
+
+def _looks_random(value: str) -> bool:
+    """Whether a value assigned to a secret-named key is a secret rather than a name or a setting."""
+    if len(value) < 8 or is_placeholder(value):
+        return False
+    if _NUMBER.fullmatch(value) or _PATH.fullmatch(value) or "://" in value:
+        return False
+    if all(_WORD.fullmatch(part) for part in _WORD_SEPARATORS.split(value) if part):
+        return False
+    return _shannon_entropy(value) >= min(3.0, 0.8 * math.log2(len(value)))
+
+
+@dataclass(frozen=True)
+class _Hit:
+    rule: str
+    match_start: int
+    value_start: int
+    value_end: int
+    report_at: int
+    masked: str
+
+
+Accept = Callable[[str, re.Match[str]], bool]
+Label = Callable[[re.Match[str]], str]
+
+
+def _not_placeholder(value: str, _: re.Match[str]) -> bool:
+    return not is_placeholder(value)
+
+
+def _random(value: str, _: re.Match[str]) -> bool:
+    return _looks_random(value)
+
+
+def _no_label(_: re.Match[str]) -> str:
+    return ""
+
+
+def _key_label(match: re.Match[str]) -> str:
+    return f"{match['key']}="
+
+
+def _url_label(match: re.Match[str]) -> str:
+    return f"{match['scheme']}://{match['user']}:"
+
+
+def _fixed_label(label: str) -> Label:
+    return lambda _: label
+
+
+_VALUE_GROUPS = ("value", "dq", "sq", "bq", "bare")
+
+
+@dataclass(frozen=True)
+class _Rule:
+    name: str
+    pattern: re.Pattern[str]
+    accept: Accept = _not_placeholder
+    label: Label = _no_label
+    report_at_match_start: bool = False
+    known_fake: Accept | None = None  # a match it rejects that no other detector may claim either
+
+    def __call__(self, text: str) -> Iterator[_Hit]:
+        for match in self.pattern.finditer(text):
+            group = next(g for g in _VALUE_GROUPS if g in match.re.groupindex and match[g] is not None)
+            value = match[group]
+            if self.known_fake and self.known_fake(value, match):
+                yield _Hit("", match.start(), match.start(group), match.end(group), match.start(), "")
+            elif self.accept(value, match):
+                report_at = match.start() if self.report_at_match_start else match.start(group)
+                masked = self.label(match) + mask(value)
+                yield _Hit(self.name, match.start(), match.start(group), match.end(group), report_at, masked)
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.MULTILINE)
+
+
+_VALUE = (
+    r"""(?:"(?P<dq>(?:[^"\\\n]|\\.)*)"|'(?P<sq>[^'\n]*)'|`(?P<bq>[^`\n]*)`"""
+    r"""|(?P<bare>[^\s"'`,;#(){}\[\]]+)(?=[ \t]*(?:[,;#"')}\]\r\n]|$)))"""
+)
+_SECRET = (
+    r"(?i:pass(?:word|wd|phrase)|secret|token|(?:api|access|account|secret|private|subscription|master"
+    r"|signing|auth|openai|shared[_.\-]?access|encryption)[_.\-]?key)"
+)
+_CLIENT_SECRET = r"(?i:client[_.\-]?secret)"
+
+
+def _assignment_patterns(name: str) -> list[re.Pattern[str]]:
+    """`key = value` in TOML/.env/Python, `key: value` in YAML/JSON, Dockerfile `ENV key value`, and
+    `name: KEY` followed by `value: ...` as in Kubernetes env lists and App Service settings."""
+    key = rf"(?:[A-Za-z_][\w.\-]*?)?{name}(?![\w.\-])"
+    python_annotation = r"(?:[ \t]*:[ \t]*[A-Za-z_][\w.\[\], |]*?[ \t]*(?==))?"
+    return [
+        _compile(
+            rf"""(?<![\w.])(?P<kq>["']?)(?P<key>{key})(?P=kq)\]?{python_annotation}"""
+            rf"""[ \t]*(?:=>|:=|=|:)[ \t]*{_VALUE}"""
+        ),
+        _compile(rf"^[ \t]*(?:ENV|ARG)[ \t]+(?P<key>{key})[ \t]+{_VALUE}"),
+        _compile(
+            rf"""(?<![\w.])(?P<nq>["']?)name(?P=nq)[ \t]*:[ \t]*(?P<kq>["']?)(?P<key>{key})(?P=kq)"""
+            rf"""[ \t]*,?[ \t]*(?:\r?\n[ \t]*)?(?P<vq>["']?)value(?P=vq)[ \t]*:[ \t]*{_VALUE}"""
+        ),
+    ]
+
+
+def _is_real_private_key(body: str, _: re.Match[str]) -> bool:
+    return len(re.findall(r"[A-Za-z0-9+/=]", body)) >= 32
+
+
+def _is_azurite_key(_: str, match: re.Match[str]) -> bool:
+    line_start = match.string.rfind("\n", 0, match.start()) + 1
+    return "devstoreaccount1" in match.string[line_start : match.end()].lower()
+
+
+def _is_openai_key(value: str, _: re.Match[str]) -> bool:
+    return not is_placeholder(value) and all(
+        re.search(cls, value) for cls in ("[a-z]", "[A-Z]", "[0-9]")
+    )
+
+
+def _base64url_json(part: str) -> object:
+    try:
+        return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _is_jwt(token: str, _: re.Match[str]) -> bool:
+    header = _base64url_json(token.split(".", 1)[0])
+    return isinstance(header, dict) and "alg" in header
+
+
+def _is_sample_jwt(token: str, match: re.Match[str]) -> bool:
+    claims = _base64url_json(token.split(".", 2)[1])
+    return _is_jwt(token, match) and claims is not None and is_placeholder(json.dumps(claims))
+
+
+_URL_WITH_PASSWORD = r"""(?<![A-Za-z0-9+.\-])(?P<scheme>{scheme})://(?P<user>[^\s:@/'"]*):(?P<value>[^\s@/'"]+)@(?=[\w\[])"""
+
+_FORMAT_RULES = [
+    _Rule(
+        "private-key",
+        _compile(
+            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:\s|\\[nr])*+"
+            r"(?:[A-Za-z-]+:[^\n\\]*+(?:\n|\\n))*+"  # RFC 1421 headers of encrypted PEM
+            r"(?P<value>[A-Za-z0-9+/=](?:(?:\s|\\[nr])*+[A-Za-z0-9+/=]++)*+)"
+        ),
+        _is_real_private_key,
+        report_at_match_start=True,
+    ),
+    _Rule(
+        "azure-storage-connection-string",
+        _compile(r"(?i:AccountKey)=(?P<value>[A-Za-z0-9+/]{20,}={0,2})"),
+        label=_fixed_label("AccountKey="),
+        known_fake=_is_azurite_key,
+    ),
+    _Rule(
+        "azure-service-bus-connection-string",  # also Event Hubs and IoT Hub
+        _compile(r"(?i:SharedAccessKey)=(?P<value>[A-Za-z0-9+/]{20,}={0,2})"),
+        label=_fixed_label("SharedAccessKey="),
+    ),
+    _Rule(
+        "azure-sas-token",
+        _compile(r"(?<=[?&;])sig=(?P<value>[A-Za-z0-9%+/]{20,}(?:=|%3D){0,2})"),
+        label=_fixed_label("sig="),
+    ),
+    _Rule("aws-access-key-id", _compile(r"(?<![A-Z0-9])(?P<value>(?:AKIA|ASIA)[A-Z0-9]{16})(?![A-Z0-9])")),
+    _Rule(
+        "github-token",
+        _compile(r"(?<!\w)(?P<value>gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})(?!\w)"),
+    ),
+    _Rule("slack-token", _compile(r"(?<![\w-])(?P<value>xox[abposre]-[A-Za-z0-9-]{10,})")),
+    _Rule(
+        "slack-webhook-url",
+        _compile(r"hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/(?P<value>[A-Za-z0-9]{20,})"),
+    ),
+    _Rule(
+        "anthropic-api-key",
+        _compile(r"(?<![\w-])(?P<value>sk-ant-[a-z]+\d*-[A-Za-z0-9_-]{32,})(?![\w-])"),
+    ),
+    _Rule(
+        "openai-api-key",
+        _compile(r"(?<![\w-])(?P<value>sk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,})(?![\w-])"),
+        _is_openai_key,
+    ),
+    _Rule(
+        "jwt",
+        _compile(r"(?<![\w-])(?P<value>eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+)"),
+        _is_jwt,
+        known_fake=_is_sample_jwt,
+    ),
+    _Rule(
+        "azure-client-secret",  # Entra ID (AAD) client secret, e.g. abc8Q~...
+        _compile(r"(?<![\w~.\-])(?P<value>[\w~.\-]{3}\dQ~[\w~.\-]{31,34})(?![\w~.\-])"),
+    ),
+    _Rule(
+        "azure-ai-services-key",  # Azure OpenAI / Cognitive Services: 32 hex digits
+        _compile(
+            r"""(?<![\w.])(?P<kq>["']?)(?P<key>(?:[A-Za-z_][\w.\-]*?)?(?i:key))(?P=kq)\]?"""
+            r"""[ \t]*(?:=>|:=|=|:)[ \t]*["'`]?(?P<value>[0-9a-fA-F]{32})(?![0-9A-Za-z])"""
+        ),
+        label=_key_label,
+    ),
+    _Rule(
+        "redis-connection-string-with-password",
+        _compile(_URL_WITH_PASSWORD.format(scheme="rediss?")),
+        label=_url_label,
+    ),
+    _Rule(
+        "url-with-password",
+        _compile(_URL_WITH_PASSWORD.format(scheme=r"[A-Za-z][A-Za-z0-9+.\-]*")),
+        label=_url_label,
+    ),
+    _Rule(
+        "bearer-token",
+        _compile(r"(?i:\bbearer)[ \t]+(?P<value>[A-Za-z0-9\-._~+/]{16,}=*)"),
+        _random,
+    ),
+]
+
+
+_YAML_DOCUMENT_SEPARATOR = _compile(r"^---.*$")
+_SECRET_KIND = _compile(r"""^kind:[ \t]*["']?Secret["']?[ \t]*(?:#.*)?$""")
+_SECRET_DATA_BLOCK = _compile(
+    r"^(?P<field>data|stringData):[ \t]*\r?\n(?P<body>(?:[ \t]+[^\n]*+\n?|\r?\n)*+)"
+)
+_SECRET_DATA_ENTRY = _compile(rf"""^[ \t]+(?P<kq>["']?)(?P<key>[\w.\-]+)(?P=kq):[ \t]*{_VALUE}""")
+
+
+def _kubernetes_secret_data(text: str) -> Iterator[_Hit]:
+    """Literal values under `data`/`stringData` of a Kubernetes Secret manifest kept in the repo."""
+    bounds = [0] + [m.start() for m in _YAML_DOCUMENT_SEPARATOR.finditer(text)] + [len(text)]
+    for start, end in pairwise(bounds):
+        if not _SECRET_KIND.search(text, start, end):
+            continue
+        for block in _SECRET_DATA_BLOCK.finditer(text, start, end):
+            for entry in _SECRET_DATA_ENTRY.finditer(text, block.start("body"), block.end("body")):
+                group = next(g for g in _VALUE_GROUPS[1:] if entry[g] is not None)
+                raw = entry[group]
+                value = raw if block["field"] == "stringData" else _base64_text(raw)
+                if _looks_random(value) and not value.startswith("-----BEGIN CERTIFICATE"):
+                    masked = f"{entry['key']}=" + mask(raw)
+                    yield _Hit(
+                        "kubernetes-secret-data", entry.start(), entry.start(group), entry.end(group),
+                        entry.start(group), masked,
+                    )
+
+
+def _base64_text(value: str) -> str:
+    try:
+        return base64.b64decode(value, validate=True).decode("utf-8", errors="replace")
+    except binascii.Error:
+        return value
+
+
+_DETECTORS: list[Callable[[str], Iterator[_Hit]]] = [
+    *_FORMAT_RULES,
+    _kubernetes_secret_data,
+    *(_Rule("azure-client-secret", p, _random, _key_label) for p in _assignment_patterns(_CLIENT_SECRET)),
+    *(_Rule("generic-password-assignment", p, _random, _key_label) for p in _assignment_patterns(_SECRET)),
+]
+
+
+def _hits(text: str) -> list[_Hit]:
+    """Every secret in `text`, in order; where detectors overlap, the earlier (more specific) one wins."""
+    accepted: list[_Hit] = []
+    for detector in _DETECTORS:
+        for hit in detector(text):
+            if not any(hit.value_start < o.value_end and o.value_start < hit.value_end for o in accepted):
+                accepted.append(hit)
+    return sorted((hit for hit in accepted if hit.rule), key=lambda hit: hit.value_start)
+
+
+def scan_text(text: str, path: str) -> list[SecretFinding]:
+    """Secrets in `text`, reported against `path`; lines marked `readiness: ignore-secret` are skipped."""
+    line_starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
+
+    def line_of(offset: int) -> int:
+        return bisect_right(line_starts, offset)
+
+    def line_text(number: int) -> str:
+        end = line_starts[number] if number < len(line_starts) else len(text)
+        return text[line_starts[number - 1] : end]
+
+    findings = []
+    for hit in _hits(text):
+        lines = range(line_of(hit.match_start), line_of(hit.value_end - 1) + 1)
+        if not any(IGNORE_MARKER.search(line_text(n)) for n in lines):
+            findings.append(SecretFinding(path, line_of(hit.report_at), hit.rule, hit.masked))
+    return findings
+
+
+def mask_in_text(text: str, extra_secrets: Iterable[str] = ()) -> str:
+    """`text` with every secret-looking value, and every literal in `extra_secrets`, replaced by its mask.
+
+    Unlike `scan_text` this ignores `readiness: ignore-secret` markers: output is masked regardless.
+    """
+    literals = sorted({s for s in extra_secrets if s}, key=len, reverse=True)
+    if literals:
+        text = re.sub("|".join(map(re.escape, literals)), lambda m: mask(m[0]), text)
+    pieces = []
+    cursor = 0
+    for hit in _hits(text):
+        pieces += [text[cursor : hit.value_start], mask(text[hit.value_start : hit.value_end])]
+        cursor = hit.value_end
+    pieces.append(text[cursor:])
+    return "".join(pieces)

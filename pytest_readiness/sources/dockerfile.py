@@ -1,0 +1,110 @@
+"""The service's Dockerfile, stage by stage; the final stage is what runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_readiness.kube import Location
+from pytest_readiness.outcomes import SourceError, Unverified
+
+INSTRUCTIONS = frozenset(
+    "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER ONBUILD RUN SHELL "
+    "STOPSIGNAL USER VOLUME WORKDIR".split()
+)
+
+
+@dataclass(frozen=True)
+class Instruction:
+    cmd: str
+    value: tuple[str, ...]
+    original: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class Stage:
+    index: int
+    base: str
+    name: str | None
+    instructions: tuple[Instruction, ...]
+    location: Location
+
+    def last(self, cmd: str) -> Instruction | None:
+        found = [i for i in self.instructions if i.cmd == cmd]
+        return found[-1] if found else None
+
+    def all(self, cmd: str) -> list[Instruction]:
+        return [i for i in self.instructions if i.cmd == cmd]
+
+
+@dataclass(frozen=True)
+class Dockerfile:
+    display: str
+    stages: tuple[Stage, ...]
+
+    @property
+    def final(self) -> Stage:
+        return self.stages[-1]
+
+    def stage_named(self, name: str) -> Stage | None:
+        return next((s for s in self.stages if s.name and s.name.lower() == name.lower()), None)
+
+    def effective_user(self) -> Instruction | None:
+        """The USER in force in the final stage, following `FROM <earlier stage>` chains."""
+        stage: Stage | None = self.final
+        seen: set[int] = set()
+        while stage is not None and stage.index not in seen:
+            seen.add(stage.index)
+            user = stage.last("USER")
+            if user is not None:
+                return user
+            stage = self.stage_named(stage.base)
+        return None
+
+
+def parse(text: str, display: str) -> Dockerfile:
+    import dockerfile as go_parser  # the official BuildKit parser, compiled
+
+    try:
+        commands = go_parser.parse_string(text)
+    except go_parser.GoParseError as exc:
+        raise SourceError(display, f"invalid Dockerfile: {exc}") from None
+    stages: list[Stage] = []
+    current: list[Instruction] = []
+    header: Instruction | None = None
+    for command in commands:
+        location = Location(display, command.start_line)
+        if command.cmd.upper() not in INSTRUCTIONS:
+            raise SourceError(str(location), f"invalid Dockerfile: unknown instruction {command.cmd.upper()}")
+        inst = Instruction(command.cmd.upper(), tuple(command.value), command.original, location)
+        if inst.cmd == "FROM":
+            if header is not None:
+                stages.append(_stage(len(stages), header, current))
+            header, current = inst, []
+        elif header is None:
+            if inst.cmd != "ARG":
+                raise SourceError(str(location), f"invalid Dockerfile: {inst.cmd} before the first FROM")
+        else:
+            current.append(inst)
+    if header is None:
+        raise SourceError(display, "invalid Dockerfile: no FROM instruction")
+    stages.append(_stage(len(stages), header, current))
+    return Dockerfile(display, tuple(stages))
+
+
+def _stage(index: int, header: Instruction, body: list[Instruction]) -> Stage:
+    words = [w for w in header.value if not w.startswith("--")]
+    name = words[2] if len(words) >= 3 and words[1].upper() == "AS" else None
+    return Stage(index, words[0] if words else "", name, tuple(body), header.location)
+
+
+def load(project: Path, relative: str) -> Dockerfile:
+    path = Path(relative) if Path(relative).is_absolute() else project / relative
+    try:
+        display = str(path.relative_to(project))
+    except ValueError:
+        display = str(path)
+    if not path.is_file():
+        raise Unverified(f"no Dockerfile at {display}: set --readiness-dockerfile (ini readiness_dockerfile)")
+    return parse(path.read_text(encoding="utf-8", errors="replace"), display)

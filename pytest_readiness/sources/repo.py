@@ -1,0 +1,86 @@
+"""The repository tree: files git would track (ignored files are not scanned), CI definitions, docs."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache"})
+CI_PATTERNS = (
+    ".github/workflows/*.yml",
+    ".github/workflows/*.yaml",
+    "azure-pipelines.yml",
+    "azure-pipelines.yaml",
+    ".azure-pipelines/*.yml",
+    ".azure-pipelines/*.yaml",
+    ".pipelines/*.yml",
+    ".gitlab-ci.yml",
+)
+MAX_TEXT_BYTES = 1_000_000
+
+
+@dataclass
+class Repo:
+    root: Path
+    files: list[str]  # posix paths relative to root
+    from_git: bool
+    _texts: dict[str, str | None] = field(default_factory=dict)
+
+    def text(self, relative: str) -> str | None:
+        """The file's text, or None for binary, unreadable or very large files."""
+        if relative not in self._texts:
+            path = self.root / relative
+            try:
+                data = path.read_bytes() if path.stat().st_size <= MAX_TEXT_BYTES else b"\0"
+            except OSError:
+                data = b"\0"
+            self._texts[relative] = None if b"\0" in data else data.decode("utf-8", errors="replace")
+        return self._texts[relative]
+
+    def matching(self, *patterns: str) -> list[str]:
+        return [f for f in self.files if any(Path(f).match(p) or f == p for p in patterns)]
+
+    def under(self, directory: str) -> list[str]:
+        prefix = directory.rstrip("/") + "/"
+        return [f for f in self.files if f.startswith(prefix)]
+
+    def ci_files(self) -> list[str]:
+        return self.matching(*CI_PATTERNS)
+
+
+def _git_files(root: Path) -> list[str] | None:
+    git = shutil.which("git")
+    if git is None:
+        return None
+    try:
+        inside = subprocess.run(
+            [git, "-C", str(root), "rev-parse", "--is-inside-work-tree"],
+            capture_output=True, text=True, timeout=20, check=False,
+        )
+        if inside.returncode != 0 or inside.stdout.strip() != "true":
+            return None
+        listed = subprocess.run(
+            [git, "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            capture_output=True, timeout=60, check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    names = [n for n in listed.stdout.decode("utf-8", "replace").split("\0") if n]
+    return sorted(n for n in set(names) if (root / n).is_file())
+
+
+def _walk(root: Path) -> list[str]:
+    found: list[str] = []
+    for path in root.rglob("*"):
+        relative = path.relative_to(root)
+        if any(part in SKIP_DIRS for part in relative.parts) or not path.is_file():
+            continue
+        found.append(relative.as_posix())
+    return sorted(found)
+
+
+def load(project: Path) -> Repo:
+    files = _git_files(project)
+    return Repo(project, files if files is not None else _walk(project), files is not None)

@@ -1,0 +1,77 @@
+"""Shared test helpers: build a deployment repo on disk and run `pytest --readiness` on it."""
+
+from __future__ import annotations
+
+import textwrap
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO_ROOT / "conftest_examples"
+
+
+@dataclass
+class ReadinessRun:
+    """A finished `pytest --readiness` run, with each check's status read back from its JUnit XML."""
+
+    result: pytest.RunResult
+    statuses: dict[str, str] = field(default_factory=dict)  # "CHECK-ID[target]" -> status
+    messages: dict[str, str] = field(default_factory=dict)
+    junit: str = ""
+
+    @property
+    def output(self) -> str:
+        return self.result.stdout.str() + self.result.stderr.str()
+
+    def status(self, key: str) -> str:
+        assert key in self.statuses, f"{key} not in run: {sorted(self.statuses)}\n{self.output[-3000:]}"
+        return self.statuses[key]
+
+    def of_check(self, check_id: str) -> dict[str, str]:
+        return {k: v for k, v in self.statuses.items() if k == check_id or k.startswith(check_id + "[")}
+
+
+def _parse_junit(path: Path) -> tuple[dict[str, str], dict[str, str]]:
+    statuses: dict[str, str] = {}
+    messages: dict[str, str] = {}
+    for case in ET.parse(path).getroot().iter("testcase"):
+        props = {p.get("name"): p.get("value") for p in case.iter("property")}
+        if "readiness_id" not in props:
+            continue
+        name = case.get("name", "")
+        target = name[name.index("[") + 1 : -1] if "[" in name else ""
+        if target == props["readiness_id"]:  # manual items are parametrized by their own id
+            target = ""
+        key = f"{props['readiness_id']}[{target}]" if target else str(props["readiness_id"])
+        statuses[key] = str(props["status"])
+        detail = [el.get("message", "") + "\n" + (el.text or "") for el in case if el.tag in
+                  ("failure", "error", "skipped")]
+        messages[key] = "\n".join(detail)
+    return statuses, messages
+
+
+def write_tree(root: Path, files: Mapping[str, str]) -> None:
+    for relative, content in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
+
+
+@pytest.fixture
+def run_readiness(pytester: pytest.Pytester):
+    """Write `files` into a fresh project and run `pytest --readiness` on it (in-process)."""
+
+    def run(files: Mapping[str, str], *args: str) -> ReadinessRun:
+        write_tree(pytester.path, files)
+        junit = pytester.path / "junit.xml"
+        result = pytester.runpytest(
+            "--readiness", "-p", "no:cacheprovider", f"--junitxml={junit}", "-rs", *args
+        )
+        statuses, messages = _parse_junit(junit) if junit.exists() else ({}, {})
+        return ReadinessRun(result, statuses, messages, junit.read_text() if junit.exists() else "")
+
+    return run

@@ -1,0 +1,1 @@
+"""Loopback emulators of external services, driven by the real client libraries."""
