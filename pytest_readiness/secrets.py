@@ -37,7 +37,7 @@ class SecretFinding:
 
 
 def mask(value: str) -> str:
-    """`value` reduced to a quarter of its leading characters (at most 4) and its length."""
+    """`value` reduced to its length and its first characters: a quarter of it, at most 4."""
     if not value:
         return ""
     head = value[: min(4, len(value) // 4)]
@@ -92,6 +92,7 @@ def _looks_random(value: str) -> bool:
         return False
     if all(_WORD.fullmatch(part) for part in _WORD_SEPARATORS.split(value) if part):
         return False
+    # 3 bits per character, or 80% of the most a value this short can have (log2 of its length)
     return _shannon_entropy(value) >= min(3.0, 0.8 * math.log2(len(value)))
 
 
@@ -144,8 +145,11 @@ class _Rule:
     label: Label = _no_label
     report_at_match_start: bool = False
     known_fake: Accept | None = None  # a match it rejects that no other detector may claim either
+    needles: tuple[str, ...] = ()  # lower-case text of which one must occur for the pattern to match
 
-    def __call__(self, text: str) -> Iterator[_Hit]:
+    def __call__(self, text: str, lowered: str) -> Iterator[_Hit]:
+        if self.needles and not any(needle in lowered for needle in self.needles):
+            return
         for match in self.pattern.finditer(text):
             group = next(g for g in _VALUE_GROUPS if g in match.re.groupindex and match[g] is not None)
             value = match[group]
@@ -165,17 +169,30 @@ _VALUE = (
     r"""(?:"(?P<dq>(?:[^"\\\n]|\\.)*)"|'(?P<sq>[^'\n]*)'|`(?P<bq>[^`\n]*)`"""
     r"""|(?P<bare>[^\s"'`,;#(){}\[\]]+)(?=[ \t]*(?:[,;#"')}\]\r\n]|$)))"""
 )
-_SECRET = (
-    r"(?i:pass(?:word|wd|phrase)|secret|token|(?:api|access|account|secret|private|subscription|master"
-    r"|signing|auth|openai|shared[_.\-]?access|encryption)[_.\-]?key)"
+
+
+def _key_ending_in(*names: str) -> str:
+    """An identifier ending in one of `names`, whose words may be joined by `_`, `.` or `-`, any case.
+
+    The identifier is taken whole and its ending checked by fixed-width look-behinds, which keeps the
+    scan linear where a lazy prefix would retry every name at every character.
+    """
+    endings = {joiner.join(name.split()) for name in names for joiner in ("", r"[_.\-]")}
+    return r"[A-Za-z_][\w.\-]*+(?i:" + "|".join(f"(?<={e})" for e in sorted(endings)) + ")"
+
+
+_SECRETISH = _key_ending_in(
+    "password", "passwd", "passphrase", "secret", "token", "api key", "access key", "account key",
+    "secret key", "private key", "subscription key", "master key", "signing key", "auth key", "openai key",
+    "shared access key", "encryption key",
 )
-_CLIENT_SECRET = r"(?i:client[_.\-]?secret)"
+_SECRETISH_NEEDLES = ("pass", "secret", "token", "key")
+_CLIENT_SECRET = _key_ending_in("client secret")
 
 
-def _assignment_patterns(name: str) -> list[re.Pattern[str]]:
+def _assignment_patterns(key: str) -> list[re.Pattern[str]]:
     """`key = value` in TOML/.env/Python, `key: value` in YAML/JSON, Dockerfile `ENV key value`, and
     `name: KEY` followed by `value: ...` as in Kubernetes env lists and App Service settings."""
-    key = rf"(?:[A-Za-z_][\w.\-]*?)?{name}(?![\w.\-])"
     python_annotation = r"(?:[ \t]*:[ \t]*[A-Za-z_][\w.\[\], |]*?[ \t]*(?==))?"
     return [
         _compile(
@@ -200,9 +217,8 @@ def _is_azurite_key(_: str, match: re.Match[str]) -> bool:
 
 
 def _is_openai_key(value: str, _: re.Match[str]) -> bool:
-    return not is_placeholder(value) and all(
-        re.search(cls, value) for cls in ("[a-z]", "[A-Z]", "[0-9]")
-    )
+    mixed = all(re.search(chars, value) for chars in ("[a-z]", "[A-Z]", "[0-9]"))
+    return mixed and not is_placeholder(value)
 
 
 def _base64url_json(part: str) -> object:
@@ -234,74 +250,96 @@ _FORMAT_RULES = [
         ),
         _is_real_private_key,
         report_at_match_start=True,
+        needles=("private key",),
     ),
     _Rule(
         "azure-storage-connection-string",
         _compile(r"(?i:AccountKey)=(?P<value>[A-Za-z0-9+/]{20,}={0,2})"),
         label=_fixed_label("AccountKey="),
         known_fake=_is_azurite_key,
+        needles=("accountkey=",),
     ),
     _Rule(
         "azure-service-bus-connection-string",  # also Event Hubs and IoT Hub
         _compile(r"(?i:SharedAccessKey)=(?P<value>[A-Za-z0-9+/]{20,}={0,2})"),
         label=_fixed_label("SharedAccessKey="),
+        needles=("sharedaccesskey=",),
     ),
     _Rule(
         "azure-sas-token",
         _compile(r"(?<=[?&;])sig=(?P<value>[A-Za-z0-9%+/]{20,}(?:=|%3D){0,2})"),
         label=_fixed_label("sig="),
+        needles=("sig=",),
     ),
-    _Rule("aws-access-key-id", _compile(r"(?<![A-Z0-9])(?P<value>(?:AKIA|ASIA)[A-Z0-9]{16})(?![A-Z0-9])")),
+    _Rule(
+        "aws-access-key-id",
+        _compile(r"(?<![A-Z0-9])(?P<value>(?:AKIA|ASIA)[A-Z0-9]{16})(?![A-Z0-9])"),
+        needles=("akia", "asia"),
+    ),
     _Rule(
         "github-token",
         _compile(r"(?<!\w)(?P<value>gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})(?!\w)"),
+        needles=("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
     ),
-    _Rule("slack-token", _compile(r"(?<![\w-])(?P<value>xox[abposre]-[A-Za-z0-9-]{10,})")),
+    _Rule(
+        "slack-token",
+        _compile(r"(?<![\w-])(?P<value>xox[abposre]-[A-Za-z0-9-]{10,})"),
+        needles=("xox",),
+    ),
     _Rule(
         "slack-webhook-url",
         _compile(r"hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/(?P<value>[A-Za-z0-9]{20,})"),
+        needles=("hooks.slack.com",),
     ),
     _Rule(
         "anthropic-api-key",
         _compile(r"(?<![\w-])(?P<value>sk-ant-[a-z]+\d*-[A-Za-z0-9_-]{32,})(?![\w-])"),
+        needles=("sk-ant-",),
     ),
     _Rule(
         "openai-api-key",
         _compile(r"(?<![\w-])(?P<value>sk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,})(?![\w-])"),
         _is_openai_key,
+        needles=("sk-",),
     ),
     _Rule(
         "jwt",
         _compile(r"(?<![\w-])(?P<value>eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+)"),
         _is_jwt,
         known_fake=_is_sample_jwt,
+        needles=("eyj",),
     ),
     _Rule(
         "azure-client-secret",  # Entra ID (AAD) client secret, e.g. abc8Q~...
         _compile(r"(?<![\w~.\-])(?P<value>[\w~.\-]{3}\dQ~[\w~.\-]{31,34})(?![\w~.\-])"),
+        needles=("q~",),
     ),
     _Rule(
         "azure-ai-services-key",  # Azure OpenAI / Cognitive Services: 32 hex digits
         _compile(
-            r"""(?<![\w.])(?P<kq>["']?)(?P<key>(?:[A-Za-z_][\w.\-]*?)?(?i:key))(?P=kq)\]?"""
+            rf"""(?<![\w.])(?P<kq>["']?)(?P<key>{_key_ending_in("key")})(?P=kq)\]?"""
             r"""[ \t]*(?:=>|:=|=|:)[ \t]*["'`]?(?P<value>[0-9a-fA-F]{32})(?![0-9A-Za-z])"""
         ),
         label=_key_label,
+        needles=("key",),
     ),
     _Rule(
         "redis-connection-string-with-password",
         _compile(_URL_WITH_PASSWORD.format(scheme="rediss?")),
         label=_url_label,
+        needles=("redis://", "rediss://"),
     ),
     _Rule(
         "url-with-password",
         _compile(_URL_WITH_PASSWORD.format(scheme=r"[A-Za-z][A-Za-z0-9+.\-]*")),
         label=_url_label,
+        needles=("://",),
     ),
     _Rule(
         "bearer-token",
         _compile(r"(?i:\bbearer)[ \t]+(?P<value>[A-Za-z0-9\-._~+/]{16,}=*)"),
         _random,
+        needles=("bearer",),
     ),
 ]
 
@@ -314,8 +352,10 @@ _SECRET_DATA_BLOCK = _compile(
 _SECRET_DATA_ENTRY = _compile(rf"""^[ \t]+(?P<kq>["']?)(?P<key>[\w.\-]+)(?P=kq):[ \t]*{_VALUE}""")
 
 
-def _kubernetes_secret_data(text: str) -> Iterator[_Hit]:
+def _kubernetes_secret_data(text: str, lowered: str) -> Iterator[_Hit]:
     """Literal values under `data`/`stringData` of a Kubernetes Secret manifest kept in the repo."""
+    if "secret" not in lowered:
+        return
     bounds = [0] + [m.start() for m in _YAML_DOCUMENT_SEPARATOR.finditer(text)] + [len(text)]
     for start, end in pairwise(bounds):
         if not _SECRET_KIND.search(text, start, end):
@@ -340,19 +380,26 @@ def _base64_text(value: str) -> str:
         return value
 
 
-_DETECTORS: list[Callable[[str], Iterator[_Hit]]] = [
+_DETECTORS: list[Callable[[str, str], Iterator[_Hit]]] = [
     *_FORMAT_RULES,
     _kubernetes_secret_data,
-    *(_Rule("azure-client-secret", p, _random, _key_label) for p in _assignment_patterns(_CLIENT_SECRET)),
-    *(_Rule("generic-password-assignment", p, _random, _key_label) for p in _assignment_patterns(_SECRET)),
+    *(
+        _Rule("azure-client-secret", pattern, _random, _key_label, needles=("client",))
+        for pattern in _assignment_patterns(_CLIENT_SECRET)
+    ),
+    *(
+        _Rule("generic-password-assignment", pattern, _random, _key_label, needles=_SECRETISH_NEEDLES)
+        for pattern in _assignment_patterns(_SECRETISH)
+    ),
 ]
 
 
 def _hits(text: str) -> list[_Hit]:
     """Every secret in `text`, in order; where detectors overlap, the earlier (more specific) one wins."""
     accepted: list[_Hit] = []
+    lowered = text.lower()
     for detector in _DETECTORS:
-        for hit in detector(text):
+        for hit in detector(text, lowered):
             if not any(hit.value_start < o.value_end and o.value_start < hit.value_end for o in accepted):
                 accepted.append(hit)
     return sorted((hit for hit in accepted if hit.rule), key=lambda hit: hit.value_start)

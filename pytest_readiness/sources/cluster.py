@@ -92,7 +92,6 @@ class _Session:
 
     def call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         import urllib3
-
         from kubernetes.client.exceptions import ApiException
 
         self.request_count += 1
@@ -130,7 +129,7 @@ class _Session:
                 return items
 
     def to_object(self, kind: _Kind, item: Any) -> KubeObject:
-        body = self.api_client.sanitize_for_serialization(item)
+        body = self.api_client.sanitize_for_serialization(item)  # type: ignore[no-untyped-call]
         body.pop("apiVersion", None)
         body.pop("kind", None)
         body = {"apiVersion": kind.api_version, "kind": kind.kind, **body}
@@ -152,8 +151,8 @@ class _Session:
                              tail_lines=tail_lines, limit_bytes=LOG_LIMIT_BYTES)
         except ApiException as exc:
             if exc.status == 403:
-                raise ClusterUnavailable(f"no permission to read logs of pod {pod} in namespace {namespace}") \
-                    from exc
+                reason = f"no permission to read logs of pod {pod} in namespace {namespace}"
+                raise ClusterUnavailable(reason) from exc
             raise ClusterUnavailable(
                 f"cannot read logs of container {container} in pod {pod}: {_status_message(exc)}"
             ) from exc
@@ -183,7 +182,8 @@ class ClusterSnapshot(ObjectSet):
     def require(self, kind: str) -> list[KubeObject]:
         """The objects of `kind`; ClusterUnavailable if they could not be listed."""
         if kind not in COLLECTED_KINDS:
-            raise ValueError(f"{kind} is not collected from the cluster (collected: {', '.join(COLLECTED_KINDS)})")
+            collected = ", ".join(COLLECTED_KINDS)
+            raise ValueError(f"{kind} is not collected from the cluster (collected: {collected})")
         if kind in self.denied:
             raise ClusterUnavailable(self.denied[kind])
         return self.of_kind(kind)
@@ -202,7 +202,7 @@ class ClusterSnapshot(ObjectSet):
         return result
 
     def close(self) -> None:
-        self._session.api_client.close()
+        self._session.api_client.close()  # type: ignore[no-untyped-call]
 
 
 def load_snapshot(target: ClusterTarget, *, page_size: int = 500, timeout: float = 10) -> ClusterSnapshot:
@@ -225,7 +225,7 @@ def load_snapshot(target: ClusterTarget, *, page_size: int = 500, timeout: float
                 continue
             objects.extend(session.to_object(kind, item) for item in items)
     except BaseException:
-        session.api_client.close()
+        session.api_client.close()  # type: ignore[no-untyped-call]
         raise
     return ClusterSnapshot(session, objects, denied)
 
@@ -240,7 +240,7 @@ def _connect(target: ClusterTarget, timeout: float) -> _Session:
         raise ClusterUnavailable(f"kubeconfig {target.kubeconfig} does not exist")
     path = os.path.expanduser(path)
     try:
-        contexts, current = config.list_kube_config_contexts(config_file=path)
+        contexts, current = config.list_kube_config_contexts(config_file=path)  # type: ignore[no-untyped-call]
     except (ConfigException, OSError, ValueError) as exc:
         raise ClusterUnavailable(f"cannot read kubeconfig {path}: {_first_line(str(exc))}") from exc
     context = target.context or (current or {}).get("name")
@@ -252,8 +252,9 @@ def _connect(target: ClusterTarget, timeout: float) -> _Session:
         raise ClusterUnavailable(f"context {context} is not in kubeconfig {path} (contexts: {names})")
     configuration = _configuration()
     try:
-        config.load_kube_config(config_file=path, context=context, client_configuration=configuration,
-                                persist_config=False)
+        config.load_kube_config(  # type: ignore[no-untyped-call]
+            config_file=path, context=context, client_configuration=configuration, persist_config=False
+        )
     except (ConfigException, OSError, ValueError) as exc:
         raise ClusterUnavailable(f"cannot use context {context} of kubeconfig {path}: "
                                  f"{_first_line(str(exc))}") from exc
@@ -267,10 +268,11 @@ def _connect_in_cluster(target: ClusterTarget, timeout: float) -> _Session:
     from kubernetes.config.incluster_config import InClusterConfigLoader
 
     configuration = _configuration()
-    loader = InClusterConfigLoader(token_filename=str(SERVICE_ACCOUNT_DIR / "token"),
-                                   cert_filename=str(SERVICE_ACCOUNT_DIR / "ca.crt"))
+    loader = InClusterConfigLoader(  # type: ignore[no-untyped-call]
+        token_filename=str(SERVICE_ACCOUNT_DIR / "token"), cert_filename=str(SERVICE_ACCOUNT_DIR / "ca.crt")
+    )
     try:
-        loader.load_and_set(configuration)
+        loader.load_and_set(configuration)  # type: ignore[no-untyped-call]
     except (ConfigException, OSError) as exc:
         raise ClusterUnavailable(f"no in-cluster service account (not running in a pod?): {exc}") from exc
     namespace_file = SERVICE_ACCOUNT_DIR / "namespace"
@@ -330,15 +332,16 @@ def _transport_problem(error: BaseException, timeout: float) -> str:
 
     if isinstance(error, exceptions.SSLError):
         return f"TLS failed ({_first_line(str(error))})"
-    if isinstance(error, exceptions.ConnectTimeoutError):
-        return f"no connection within {timeout:g}s"
-    if isinstance(error, exceptions.ReadTimeoutError):
-        return f"no response within {timeout:g}s"
+    # NameResolutionError < NewConnectionError < ConnectTimeoutError in urllib3, so test in this order
     if isinstance(error, exceptions.NameResolutionError):
         return "the host name does not resolve"
     if isinstance(error, exceptions.NewConnectionError):
         refused = isinstance(error.__cause__, ConnectionRefusedError) or "refused" in str(error).lower()
         return "connection refused" if refused else f"cannot connect ({_first_line(str(error))})"
+    if isinstance(error, exceptions.ConnectTimeoutError):
+        return f"no connection within {timeout:g}s"
+    if isinstance(error, exceptions.ReadTimeoutError):
+        return f"no response within {timeout:g}s"
     if isinstance(error, exceptions.ProtocolError):
         return "the connection was closed before a response"
     return _first_line(str(error))

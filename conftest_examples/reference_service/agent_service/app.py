@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import uuid
 from typing import Any
 
 from starlette.applications import Starlette
@@ -15,17 +13,14 @@ from starlette.routing import Route
 
 from .auth import Authenticator, AuthError
 from .cache import TTLCache, normalise_question
-from .correlation import REQUEST_ID
 from .health import HealthState
 from .metrics import CONTENT_TYPE_LATEST, ServiceMetrics
 from .middleware import RequestContextMiddleware
 from .model import complete, count_tokens
+from .payload import JSON_BODY_OVERHEAD, MAX_JSON_BYTES_PER_CHAR, BadBody, read_question
 from .ratelimit import RateLimited, RateLimiter
 from .settings import Settings
 from .validation import InputRejected, check_question, redact_pii
-
-MAX_JSON_BYTES_PER_CHAR = 6  # worst case of a JSON-escaped character (\uXXXX)
-JSON_BODY_OVERHEAD = 64 * 1024
 
 
 def error_response(
@@ -75,7 +70,7 @@ class AgentService:
         caller = user or f"anonymous:{request.client.host if request.client else 'unknown'}"
         try:
             self.limiter.admit_request(caller)
-            body = await _question_body(request, self.body_limit)
+            body = await read_question(request, self.body_limit)
             question = body["question"]
             check_question(question, self.settings.validation)
             cached = self._cached_answer(question)
@@ -88,7 +83,7 @@ class AgentService:
         except InputRejected as error:
             error_type = "prompt_injection" if error.status_code == 400 else "invalid_input"
             return error_response(request, error.status_code, error.message, error_type)
-        except _BadBody as error:
+        except BadBody as error:
             return error_response(request, error.status_code, str(error), "invalid_input")
         return JSONResponse({**answer, "session_id": body["session_id"], "cached": False})
 
@@ -116,46 +111,6 @@ class AgentService:
         if self.settings.cache.enabled:
             self.cache.put(normalise_question(question), answer)
         return answer
-
-
-class _BadBody(ValueError):
-    def __init__(self, message: str, status_code: int) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-
-
-async def _read_body(request: Request, limit: int | None) -> bytes:
-    too_large = _BadBody("request body too large", 413)
-    declared = request.headers.get("content-length", "")
-    if limit is not None and declared.isdigit() and int(declared) > limit:
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if limit is not None and size > limit:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-async def _question_body(request: Request, limit: int | None) -> dict[str, str]:
-    raw = await _read_body(request, limit)
-    try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise _BadBody("request body must be JSON", 400) from error
-    if not isinstance(body, dict):
-        raise _BadBody("request body must be a JSON object", 422)
-    question = body.get("question")
-    if not isinstance(question, str) or not question.strip():
-        raise _BadBody('"question" must be a non-empty string', 422)
-    session_id = body.get("session_id")
-    if session_id is None:
-        session_id = str(uuid.uuid4())
-    elif not isinstance(session_id, str) or not REQUEST_ID.match(session_id):
-        raise _BadBody('"session_id" must be 1-128 characters of [A-Za-z0-9._:-]', 422)
-    return {"question": question, "session_id": session_id}
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -22,7 +22,7 @@ def server_traceparent(header: str | None) -> str:
     match = TRACEPARENT.match(header.strip().lower()) if header else None
     span_id = secrets.token_hex(8)
     if match and set(match.group(1)) != {"0"} and set(match.group(2)) != {"0"}:
-        return f"00-{secrets.token_hex(16)}-{span_id}-{match.group(3)}"
+        return f"00-{match.group(1)}-{span_id}-{match.group(3)}"
     return f"00-{secrets.token_hex(16)}-{span_id}-01"
 
 

@@ -49,7 +49,7 @@ class RateLimiter:
             return
         now = self._clock()
         window = self._window(user, now)
-        if len(window.requests) > self._settings.requests_per_minute:
+        if len(window.requests) >= self._settings.requests_per_minute:
             raise RateLimited("request rate limit exceeded", _seconds_until(window.requests[0], now))
         window.requests.append(now)
 

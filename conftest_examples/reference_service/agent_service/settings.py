@@ -15,6 +15,7 @@ from typing import Any
 
 JWT_SECRET_ENV = "AGENT_JWT_SECRET"
 API_KEYS_ENV = "AGENT_API_KEYS"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MIN_JWT_SECRET_BYTES = 32  # RFC 7518 section 3.2: an HS256 key must be at least 256 bits
 
 
@@ -178,6 +179,8 @@ def _validate(settings: Settings) -> None:
             raise SettingsError("agent.security.auth needs issuer and audience in jwt mode")
     if auth.enabled and auth.mode == "api_key" and not auth.api_keys:
         raise SettingsError(f"{API_KEYS_ENV} must list at least one key in api_key mode")
+    if settings.log_level not in LOG_LEVELS:
+        raise SettingsError(f"agent.log_level must be one of {', '.join(LOG_LEVELS)}")
     limits = settings.rate_limit
     if limits.enabled and (limits.requests_per_minute < 1 or limits.tokens_per_minute < 1):
         raise SettingsError("rate limits must be positive when agent.security.rate_limit is enabled")

@@ -32,7 +32,7 @@ class InputRejected(Exception):
 
 def check_question(question: str, settings: ValidationSettings) -> None:
     limit = settings.max_question_length
-    if limit and len(question) >= limit:
+    if limit and len(question) > limit:
         raise InputRejected(f"question exceeds {limit} characters", 413)
     if settings.block_prompt_injection and looks_like_prompt_injection(question):
         raise InputRejected("question rejected by prompt-injection filter", 400)

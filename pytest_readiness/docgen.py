@@ -1,0 +1,50 @@
+"""Generates docs/checklist.md from the catalog: `python -m pytest_readiness.docgen > docs/checklist.md`."""
+
+from __future__ import annotations
+
+from pytest_readiness.catalog import CATEGORIES, CATEGORY_PRIORITY, load_catalog
+
+HOW = {
+    "static": "repository files",
+    "live": "running service (`--readiness-url`)",
+    "cluster": "live cluster (`--readiness-kube-context`)",
+    "azure": "Azure Resource Manager",
+    "image": "container image",
+    "manual": "attestation in readiness.toml",
+}
+
+
+def render() -> str:
+    checks = list(load_catalog().values())
+    out = [
+        "# The checklist",
+        "",
+        "Generated from `pytest_readiness/catalog_toml/*.toml` by `python -m pytest_readiness.docgen`;",
+        "do not edit by hand (a test fails when this file is stale).",
+        "",
+        "Each line of the seed checklist (`production-checklist.md`) maps to the checks below.",
+        "Priorities default to the seed's Quick Assessment table (security and reliability critical,",
+        "observability and performance high, operations medium, compliance \"Variable\": medium unless",
+        "noted); deviations are noted per check.",
+        "",
+    ]
+    for category in CATEGORIES:
+        out += [f"## {category.title()} (default priority: {CATEGORY_PRIORITY[category]})", ""]
+        out += ["| Id | Check | Priority | Verified by | Seed line(s) |", "|---|---|---|---|---|"]
+        for c in (c for c in checks if c.category == category):
+            priority = c.priority + (f" ({c.priority_note})" if c.priority_note else "")
+            seeds = "; ".join(c.seed).replace("|", "\\|")
+            out.append(f"| `{c.id}` | {c.title} | {priority} | {HOW[c.verify]} | {seeds} |")
+        out.append("")
+    out += ["## Seed line index", "", "| Seed line | Checks |", "|---|---|"]
+    index: dict[str, list[str]] = {}
+    for c in checks:
+        for label in c.seed:
+            index.setdefault(label, []).append(f"`{c.id}`")
+    for label, ids in index.items():
+        out.append(f"| {label.replace('|', chr(92) + '|')} | {', '.join(ids)} |")
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    print(render(), end="")
