@@ -54,7 +54,7 @@ _PLACEHOLDER = re.compile(
     | ^your | your[-_]
     | ^x{3} | x{4} | \*{3} | \.\.\. | …                   # xxx..., ***, elisions and masks
     | @Microsoft\.KeyVault\( | secretKeyRef | keyVaultRef | ^secretref: | \.vault\.azure\.net
-    | os\.environ | getenv\( | process\.env\. | ^env:
+    | os\.environ | getenv\( | process\.env\. | ^env: | ^ENC\[          # ENC[...]: SOPS ciphertext
     | change[-_]?me | example | dummy | placeholder | replace[-_]?me | todo | fixme | redacted
     | fake | sample | john\s?doe
     | ^(.)\1*$                                            # a single repeated character
@@ -98,7 +98,7 @@ def _looks_random(value: str) -> bool:
 
 @dataclass(frozen=True)
 class _Hit:
-    rule: str
+    rule: str  # "" for a match known not to be a secret, which no other detector may claim
     match_start: int
     value_start: int
     value_end: int
@@ -144,7 +144,7 @@ class _Rule:
     accept: Accept = _not_placeholder
     label: Label = _no_label
     report_at_match_start: bool = False
-    known_fake: Accept | None = None  # a match it rejects that no other detector may claim either
+    known_fake: Accept | None = None  # a match it rejects, which no other detector may claim either
     needles: tuple[str, ...] = ()  # lower-case text of which one must occur for the pattern to match
 
     def __call__(self, text: str, lowered: str) -> Iterator[_Hit]:
@@ -345,32 +345,41 @@ _FORMAT_RULES = [
 
 
 _YAML_DOCUMENT_SEPARATOR = _compile(r"^---.*$")
-_SECRET_KIND = _compile(r"""^kind:[ \t]*["']?Secret["']?[ \t]*(?:#.*)?$""")
+_SECRET_KIND = _compile(r"""^kind:[ \t]*["']?(?P<kind>Secret|SealedSecret)["']?[ \t]*(?:#.*)?$""")
 _SECRET_DATA_BLOCK = _compile(
-    r"^(?P<field>data|stringData):[ \t]*\r?\n(?P<body>(?:[ \t]+[^\n]*+\n?|\r?\n)*+)"
+    r"^(?P<indent>[ \t]*)(?P<field>data|stringData|encryptedData):[ \t]*\r?\n"
+    r"(?P<body>(?:(?P=indent)[ \t]+[^\n]*+\n?|\r?\n)*+)"
 )
 _SECRET_DATA_ENTRY = _compile(rf"""^[ \t]+(?P<kq>["']?)(?P<key>[\w.\-]+)(?P=kq):[ \t]*{_VALUE}""")
+_PLAIN_SECRET_FIELDS = {("Secret", "data"), ("Secret", "stringData")}
 
 
 def _kubernetes_secret_data(text: str, lowered: str) -> Iterator[_Hit]:
-    """Literal values under `data`/`stringData` of a Kubernetes Secret manifest kept in the repo."""
+    """Literal values under `data`/`stringData` of a Kubernetes Secret manifest kept in the repo.
+
+    Every entry of a Secret's data, and of a SealedSecret's `encryptedData`, is claimed here, so the
+    generic rules do not judge base64 or ciphertext by its looks.
+    """
     if "secret" not in lowered:
         return
     bounds = [0] + [m.start() for m in _YAML_DOCUMENT_SEPARATOR.finditer(text)] + [len(text)]
     for start, end in pairwise(bounds):
-        if not _SECRET_KIND.search(text, start, end):
+        kind_line = _SECRET_KIND.search(text, start, end)
+        if not kind_line:
             continue
         for block in _SECRET_DATA_BLOCK.finditer(text, start, end):
+            plain = (kind_line["kind"], block["field"]) in _PLAIN_SECRET_FIELDS
+            if not plain and (kind_line["kind"], block["field"]) != ("SealedSecret", "encryptedData"):
+                continue
             for entry in _SECRET_DATA_ENTRY.finditer(text, block.start("body"), block.end("body")):
                 group = next(g for g in _VALUE_GROUPS[1:] if entry[g] is not None)
                 raw = entry[group]
                 value = raw if block["field"] == "stringData" else _base64_text(raw)
-                if _looks_random(value) and not value.startswith("-----BEGIN CERTIFICATE"):
-                    masked = f"{entry['key']}=" + mask(raw)
-                    yield _Hit(
-                        "kubernetes-secret-data", entry.start(), entry.start(group), entry.end(group),
-                        entry.start(group), masked,
-                    )
+                secret = plain and _looks_random(value) and not value.startswith("-----BEGIN CERTIFICATE")
+                yield _Hit(
+                    "kubernetes-secret-data" if secret else "", entry.start(), entry.start(group),
+                    entry.end(group), entry.start(group), f"{entry['key']}=" + mask(raw) if secret else "",
+                )
 
 
 def _base64_text(value: str) -> str:

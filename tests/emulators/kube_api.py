@@ -174,7 +174,10 @@ class KubeApiEmulator:
         self._server = make_server(
             "127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler, ssl_context=ssl_context
         )
-        self._thread = threading.Thread(target=self._server.serve_forever, name="kube-api", daemon=True)
+        server = self._server
+        self._thread = threading.Thread(
+            target=lambda: server.serve_forever(poll_interval=0.05), name="kube-api", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -385,7 +388,7 @@ class KubeApiEmulator:
             "kind": f"{rtype.kind}List",
             "apiVersion": rtype.api_version,
             "metadata": list_meta,
-            "items": [obj for _, obj in page],
+            "items": [_without_type(obj) for _, obj in page],
         }
 
     def _log(self, namespace: str, name: str, query: dict[str, str]) -> str:
@@ -419,6 +422,11 @@ class KubeApiEmulator:
             if (rtype.api_version, rtype.kind) == (obj.get("apiVersion"), obj.get("kind")):
                 return rtype
         raise ValueError(f"the emulator does not serve {obj.get('apiVersion')}/{obj.get('kind')}")
+
+
+def _without_type(obj: Obj) -> Obj:
+    """List items carry no kind/apiVersion on the wire; the List does."""
+    return {key: value for key, value in obj.items() if key not in ("kind", "apiVersion")}
 
 
 def _type_named(plural: str) -> ResourceType:

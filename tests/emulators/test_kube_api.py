@@ -191,7 +191,7 @@ def test_namespaced_and_all_namespace_lists(api: KubeApiEmulator, kube: Clients)
 
     assert names(kube.apps.list_namespaced_deployment(NS).items) == ["web"]
     assert names(kube.apps.list_namespaced_deployment("empty").items) == []
-    assert names(kube.apps.list_deployment_for_all_namespaces().items) == ["api", "web"]
+    assert names(kube.apps.list_deployment_for_all_namespaces().items) == ["web", "api"]  # by namespace
     assert api.requests[-1].path == "/apis/apps/v1/deployments"
 
 
@@ -333,6 +333,7 @@ def test_tls_with_the_kubeconfig_certificate_authority(tmp_path: Path) -> None:
 
         listed = kube.apps.list_namespaced_deployment(NS)
         kube.api_client.close()
+        url = api.url
 
-    assert api.url.startswith("https://127.0.0.1:")
+    assert url.startswith("https://127.0.0.1:")
     assert names(listed.items) == ["web"]
