@@ -46,5 +46,32 @@ def render() -> str:
     return "\n".join(out) + "\n"
 
 
+def render_options() -> str:
+    from pytest_readiness.settings import fields, flag, ini_key
+
+    out = [
+        "# Options",
+        "",
+        "Generated from `pytest_readiness/settings.py` by `python -m pytest_readiness.docgen options`.",
+        "Every option is a command-line flag and an ini key (pytest.ini, tox.ini, setup.cfg or",
+        "`[tool.pytest.ini_options]` in pyproject.toml); the flag wins over the ini key.",
+        "Relative paths are relative to the project (`--readiness-project`, default: the rootdir).",
+        "",
+        "| flag | ini key | default | meaning |",
+        "|---|---|---|---|",
+        "| `--readiness` | | | run the readiness checklist instead of the project's tests |",
+        "| `--readiness-list` | | | print the catalog and exit |",
+    ]
+    for f in fields():
+        default = f.default
+        if isinstance(default, tuple):
+            default = ", ".join(default)
+        shown = f"`{default}`" if default not in (None, "", ()) else ""
+        out.append(f"| `{flag(f.name)}` | `{ini_key(f.name)}` | {shown} | {f.metadata['help']} |")
+    return "\n".join(out) + "\n"
+
+
 if __name__ == "__main__":
-    print(render(), end="")
+    import sys
+
+    print(render_options() if sys.argv[1:] == ["options"] else render(), end="")

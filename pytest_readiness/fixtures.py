@@ -167,7 +167,8 @@ def repo(pytestconfig: pytest.Config) -> Any:
 @pytest.fixture
 def evidence(request: pytest.FixtureRequest) -> Evidence:
     """Record what the check saw: `evidence.add(detail, where)`, `evidence.finding(detail, where)`."""
-    return request.node.stash.setdefault(EVIDENCE_KEY, Evidence())
+    recorded: Evidence = request.node.stash.setdefault(EVIDENCE_KEY, Evidence())
+    return recorded
 
 
 @pytest.fixture(scope="session")

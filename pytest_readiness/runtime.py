@@ -26,7 +26,7 @@ class OrganisationModule(pytest.Module):
     """The checklist module that carries the checks defined in the project's conftest.py files."""
 
     def _getobj(self) -> Any:
-        module = super()._getobj()
+        module = super()._getobj()  # type: ignore[no-untyped-call]
         for name, function in conftest_checks(self.config).items():
             setattr(module, name, function)
         return module
@@ -124,7 +124,7 @@ class ReadinessRuntime:
             + [("evidence", mask_in_text(str(e))) for e in result.evidence]
         )
         if report.skipped and isinstance(report.longrepr, tuple):
-            path, line, _ = report.longrepr
+            _path, _line, _ = report.longrepr
             where = item.location
             report.longrepr = (where[0], (where[1] or 0) + 1, f"{status.value}: {result.message}")
         if status in (Status.FAILED, Status.ERROR) and isinstance(call.excinfo.value if call.excinfo else None,

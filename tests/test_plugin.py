@@ -166,3 +166,10 @@ def test_docs_checklist_is_generated_from_catalog() -> None:
 
     committed = (REPO_ROOT / "docs" / "checklist.md").read_text(encoding="utf-8")
     assert committed == render(), "docs/checklist.md is stale: python -m pytest_readiness.docgen > docs/checklist.md"
+
+
+def test_docs_options_is_generated_from_settings() -> None:
+    from pytest_readiness.docgen import render_options
+
+    committed = (REPO_ROOT / "docs" / "options.md").read_text(encoding="utf-8")
+    assert committed == render_options(), "docs/options.md is stale: python -m pytest_readiness.docgen options"

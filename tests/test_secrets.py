@@ -101,7 +101,7 @@ POSITIVES = [
     case("azure-client-secret", "appsettings.json", '{\n  "AzureAd": {\n    "ClientSecret": "{S}"\n  }\n}',
          CLIENT_SECRET, 3),
     case("aws-access-key-id", "config/agent.toml", 'aws_access_key_id = "{S}"', AWS_KEY_ID),
-    case("aws-access-key-id", "src/s3.py", 'client = boto3.client("s3", aws_access_key_id="{S}")', AWS_KEY_ID),
+    case("aws-access-key-id", "src/s3.py", 'boto3.client("s3", aws_access_key_id="{S}")', AWS_KEY_ID),
     case("github-token", ".github/workflows/ci.yml", "env:\n  GH_TOKEN: {S}\n", GITHUB_TOKEN, 2),
     case("github-token", ".env", "GITHUB_TOKEN={S}", GITHUB_PAT),
     case("slack-token", "src/notify.py", 'SLACK_BOT = "{S}"', SLACK_TOKEN),
@@ -124,8 +124,7 @@ POSITIVES = [
          BEARER, 2),
     case("generic-password-assignment", "config/agent.toml", '[agent.db]\npassword = "{S}"', GENERIC, 2),
     case("generic-password-assignment", "config/agent.yaml", "redis:\n  password: {S}\n", GENERIC, 2),
-    case("generic-password-assignment", "config/settings.json", '{"db": {"user": "agent", "password": "{S}"}}',
-         GENERIC),
+    case("generic-password-assignment", "settings.json", '{"db": {"user": "a", "password": "{S}"}}', GENERIC),
     case("generic-password-assignment", ".env", "DB_USER=agent\nDB_PASSWORD={S}\n", GENERIC, 2),
     case("generic-password-assignment", ".env", "export API_TOKEN='{S}'", GENERIC),
     case("generic-password-assignment", "src/db.py", 'engine = connect(host="db", password="{S}")', GENERIC),
@@ -166,11 +165,13 @@ def test_finds_the_secret_on_its_line(path: str, text: str, rule: str, line: int
     finding = findings[0]
     assert_shows_at_most_the_head(finding.masked, secret)
     assert str(finding) == f"{path}:{line}: {rule} ({finding.masked})"
-    assert repr(finding) == f"SecretFinding(path={path!r}, line={line}, rule={rule!r}, masked={finding.masked!r})"
+    assert repr(finding) == (
+        f"SecretFinding(path={path!r}, line={line}, rule={rule!r}, masked={finding.masked!r})"
+    )
 
 
 @pytest.mark.parametrize(("path", "text", "rule", "line", "secret"), POSITIVES)
-def test_mask_in_text_replaces_exactly_the_secret(path: str, text: str, rule: str, line: int, secret: str) -> None:
+def test_mask_in_text_replaces_the_secret(path: str, text: str, rule: str, line: int, secret: str) -> None:
     masked = mask_in_text(text)
 
     assert masked == text.replace(secret, mask(secret))
@@ -230,7 +231,8 @@ NEGATIVES = [
     pytest.param("tests/token.yaml", "token: " + jwt.encode(
         {"iss": "https://example.com", "sub": "1234567890"}, fake("sample-jwt", 64), algorithm="HS256"),
         id="sample-jwt"),
-    pytest.param("secret.yaml", f"kind: Secret\ndata:\n  password: {b64('changeme')}\n", id="secret-placeholder"),
+    pytest.param("secret.yaml", f"kind: Secret\ndata:\n  password: {b64('changeme')}\n",
+                 id="secret-placeholder"),
     pytest.param("sealed.yaml", f"kind: SealedSecret\nspec:\n  encryptedData:\n    password: {K8S_DATA}\n",
                  id="sealed-secret"),
     pytest.param("configmap.yaml", f"kind: ConfigMap\ndata:\n  region: {K8S_STRING_DATA}\n", id="configmap"),
@@ -350,22 +352,26 @@ def test_mask_in_text_scrubs_report_lines() -> None:
 
 
 def test_mask_in_text_leaves_masked_findings_alone() -> None:
-    reports = "\n".join(str(f) for f in scan_text(f'password = "{GENERIC}"\napi_key = "{OPENAI_KEY}"', "a.toml"))
+    findings = scan_text(f'password = "{GENERIC}"\napi_key = "{OPENAI_KEY}"', "a.toml")
+    reports = "\n".join(str(f) for f in findings)
+    assert len(findings) == 2
 
     assert mask_in_text(reports) == reports
 
 
 @pytest.mark.parametrize(
     "value",
-    ["", "  ", "your-key", "<key>", "Bearer <token>", "${KEY}", "$(KEY)", "{{ .Values.key }}", "$KEY", "%KEY%",
-     "xxxx-xxxx", "XXX", "***", "changeme", "Change_Me", "REPLACE_ME", "TODO", "dummy", "placeholder",
-     "AKIAIOSFODNN7EXAMPLE", "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/x/)",
+    ["", "  ", "your-key", "<key>", "Bearer <token>", "${KEY}", "$(KEY)", "{{ .Values.key }}", "$KEY",
+     "%KEY%", "xxxx-xxxx", "XXX", "***", "changeme", "Change_Me", "REPLACE_ME", "TODO", "dummy",
+     "placeholder", "AKIAIOSFODNN7EXAMPLE", "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/x/)",
      "secretKeyRef", "sk-abc...xyz", "00000000", "password"],
 )
 def test_placeholders(value: str) -> None:
     assert is_placeholder(value)
 
 
-@pytest.mark.parametrize("value", [GENERIC, OPENAI_KEY, AI_SERVICES_KEY, ENTRA_SECRET, "hunter22x", "agent-secrets"])
+@pytest.mark.parametrize(
+    "value", [GENERIC, OPENAI_KEY, AI_SERVICES_KEY, ENTRA_SECRET, "hunter22x", "agent-secrets"]
+)
 def test_real_looking_values_and_names_are_not_placeholders(value: str) -> None:
     assert not is_placeholder(value)

@@ -37,5 +37,5 @@ def test_image_from_approved_registry(container: Container, evidence: Evidence) 
 def test_image_is_pinned(container: Container, evidence: Evidence) -> None:
     image = str(container.spec.get("image", ""))
     evidence.add(f"{container.ref} image {image}", container.location)
-    name, _, tag = image.rpartition(":") if "@" not in image else (image, "", "digest")
-    assert tag and tag != "latest" and "/" not in tag, f"{container}: image {image!r} is not pinned"
+    tag = "digest" if "@sha256:" in image else image.rpartition(":")[2]
+    assert ":" in image and tag != "latest" and "/" not in tag, f"{container}: image {image!r} is not pinned"

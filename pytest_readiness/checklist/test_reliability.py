@@ -43,7 +43,7 @@ def _require_replicated(workload: Workload) -> None:
 
 
 def _same_namespace(a: KubeObject, b: KubeObject) -> bool:
-    """An object without a namespace gets one at apply time (kubectl -n, kustomize), so it may sit beside any."""
+    """An object without a namespace gets one at apply time (kubectl -n, kustomize): it may sit beside any."""
     return a.namespace is None or b.namespace is None or a.namespace == b.namespace
 
 
@@ -70,18 +70,17 @@ def _hpas_targeting(workload: Workload, objects: ObjectSet) -> list[KubeObject]:
             if _target_ref(hpa) == workload.ref and _same_namespace(hpa, workload.obj)]
 
 
-def _replica_floor(workload: Workload, objects: ObjectSet, evidence: Evidence) -> int | None:
-    """The fewest pods the workload runs: its HPA's minReplicas if autoscaled, else spec.replicas."""
+def _replica_floor(workload: Workload, objects: ObjectSet, evidence: Evidence) -> tuple[int | None, str]:
+    """The fewest pods the workload runs, and what says so: its HPA's minReplicas, else spec.replicas."""
     hpas = _hpas_targeting(workload, objects)
     if hpas:
         declared = hpas[0].spec.get("minReplicas", 1)
         evidence.add(f"{hpas[0].ref} scales {workload.ref} from minReplicas={declared}", hpas[0].location)
-        return _count(declared)
+        return _count(declared), f"minReplicas of {hpas[0]}"
     declared = workload.obj.spec.get("replicas", 1)
-    evidence.add(f"{workload.ref}: replicas={declared}"
-                 + (" (not set: Kubernetes defaults to 1)" if "replicas" not in workload.obj.spec else ""),
-                 workload.location)
-    return _count(declared)
+    default = "" if "replicas" in workload.obj.spec else " (not set: Kubernetes defaults to 1)"
+    evidence.add(f"{workload.ref}: replicas={declared}{default}", workload.location)
+    return _count(declared), f"spec.replicas{default}, no HPA targets it"
 
 
 @check("REL-REPLICAS")
@@ -92,12 +91,12 @@ def test_multiple_replicas(workload: Workload, kube_objects: ObjectSet, evidence
     assert workload.obj.kind != "Pod", (
         f"{workload}: a bare Pod is a single replica that nothing reschedules; run it as a Deployment"
     )
-    floor = _replica_floor(workload, kube_objects, evidence)
+    floor, source = _replica_floor(workload, kube_objects, evidence)
     if floor is None:
-        unverified(f"{workload}: the replica count is not an integer (a template value?): render the manifests")
+        unverified(f"{workload}: the replica count is not an integer (a template?): render the manifests")
     if floor < 2:
         _require_complete(kube_objects, f"an HPA for {workload.ref}")
-    assert floor >= 2, f"{workload}: runs as few as {floor} replica(s); production needs at least 2"
+    assert floor >= 2, f"{workload}: runs as few as {floor} replica(s) ({source}); production needs at least 2"
 
 
 # --- PodDisruptionBudget ------------------------------------------------------------------------
@@ -123,7 +122,7 @@ def _budget_problem(pdb: KubeObject, replicas: int) -> str | None:
     if replicas < 2:
         return f"with {replicas} replica(s) no budget can both keep a pod up and let a node drain"
     if allowed == 0:
-        return f"{field}={value!r} with {replicas} replicas allows no eviction: node drains and upgrades block"
+        return f"{field}={value!r} with {replicas} replicas allows no eviction: drains and upgrades hang"
     if allowed >= replicas:
         return f"{field}={value!r} with {replicas} replicas lets every pod be evicted at once"
     return None
@@ -132,10 +131,9 @@ def _budget_problem(pdb: KubeObject, replicas: int) -> str | None:
 @check("REL-PDB")
 def test_pod_disruption_budget(workload: Workload, kube_objects: ObjectSet, evidence: Evidence) -> None:
     _require_replicated(workload)
-    budgets = [
-        pdb for pdb in kube_objects.of_kind("PodDisruptionBudget")
-        if _same_namespace(pdb, workload.obj) and selector_matches(pdb.spec.get("selector"), workload.pod_labels)
-    ]
+    budgets = [pdb for pdb in kube_objects.of_kind("PodDisruptionBudget")
+               if _same_namespace(pdb, workload.obj)
+               and selector_matches(pdb.spec.get("selector"), workload.pod_labels)]
     if not budgets:
         _require_complete(kube_objects, f"a PodDisruptionBudget for {workload.ref}")
     labels = ", ".join(f"{k}={v}" for k, v in workload.pod_labels.items()) or "none"
@@ -147,7 +145,7 @@ def test_pod_disruption_budget(workload: Workload, kube_objects: ObjectSet, evid
         names = ", ".join(str(pdb) for pdb in budgets)
         pytest.fail(f"{workload}: its pods match several PodDisruptionBudgets ({names}); the eviction API "
                     "refuses to evict such pods", pytrace=False)
-    replicas = _replica_floor(workload, kube_objects, evidence)
+    replicas, _ = _replica_floor(workload, kube_objects, evidence)
     if replicas is None:
         unverified(f"{workload}: the replica count is not an integer, so the budget cannot be weighed")
     problem = _budget_problem(budgets[0], replicas)
@@ -181,9 +179,8 @@ def test_spread_across_zones(workload: Workload, evidence: Evidence) -> None:
     _require_replicated(workload)
     rules = _spread_keys(workload)
     for how, key in rules:
-        evidence.add(f"{workload.ref}: {how} on {key}"
-                     + (" (deprecated label; prefer topology.kubernetes.io/zone)" if key == ZONE_KEYS[1] else ""),
-                     workload.location)
+        deprecated = " (deprecated label; prefer topology.kubernetes.io/zone)" if key == ZONE_KEYS[1] else ""
+        evidence.add(f"{workload.ref}: {how} on {key}{deprecated}", workload.location)
     keys = {key for _, key in rules}
     if keys & set(ZONE_KEYS):
         return
@@ -242,7 +239,7 @@ def _quantity(value: Any) -> Decimal | None:
     from kubernetes.utils.quantity import parse_quantity
 
     try:
-        return Decimal(parse_quantity(value))
+        return Decimal(parse_quantity(value))  # type: ignore[no-untyped-call]
     except (ValueError, TypeError, ArithmeticError):
         return None
 
@@ -278,8 +275,8 @@ def test_resource_limits(container: Container, evidence: Evidence) -> None:
         evidence.add(f"{container.ref}: {resource} limit {limits[resource]}", container.location)
         limit, request = _quantity(limits[resource]), _quantity(requests.get(resource, limits[resource]))
         if limit is None or limit <= 0:
-            evidence.finding(f"{container.ref}: {resource} limit {limits[resource]!r} is not a positive quantity",
-                             container.location)
+            evidence.finding(f"{container.ref}: {resource} limit {limits[resource]!r} is not a positive "
+                             "quantity", container.location)
         elif request is not None and request > limit:
             evidence.finding(f"{container.ref}: {resource} request {requests[resource]} exceeds its limit "
                              f"{limits[resource]} (the API server rejects this)", container.location)
@@ -326,7 +323,8 @@ def test_horizontal_pod_autoscaler(workload: Workload, kube_objects: ObjectSet, 
         _require_complete(kube_objects, f"an HPA for {workload.ref}")
         targets = {w.ref for w in kube_objects.workloads()}
         hint = "".join(f"\n  {hpa} targets {_target_ref(hpa)}, which is not in the manifests"
-                       for hpa in kube_objects.of_kind("HorizontalPodAutoscaler") if _target_ref(hpa) not in targets)
+                       for hpa in kube_objects.of_kind("HorizontalPodAutoscaler")
+                       if _target_ref(hpa) not in targets)
         pytest.fail(f"{workload}: no HorizontalPodAutoscaler targets it{hint}", pytrace=False)
     if len(hpas) > 1:
         pytest.fail(f"{workload}: several HPAs target it ({', '.join(map(str, hpas))}); they fight over "

@@ -18,7 +18,7 @@ class SourceCache:
         if key not in self._values:
             try:
                 self._values[key] = (True, load())
-            except BaseException as exc:  # noqa: BLE001 - Unverified is a BaseException (pytest skip)
+            except BaseException as exc:
                 if isinstance(exc, KeyboardInterrupt | SystemExit):
                     raise
                 self._values[key] = (False, exc)

@@ -1,0 +1,594 @@
+"""Observability: the seed's Logging, Tracing, Metrics and Alerting sections, read from the agent config,
+the manifests and the repository's monitoring files (alert rules, dashboards)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import yaml
+
+from pytest_readiness import Evidence, SourceError, Unverified, check, not_applicable, unverified
+from pytest_readiness.attestation import manual_params
+from pytest_readiness.kube import KubeObject, Location, ObjectSet, Workload, selector_matches
+from pytest_readiness.sources.agent_config import AgentConfig
+from pytest_readiness.sources.repo import Repo
+
+OBSERVABILITY = "agent.observability"
+QUIET_LEVELS = frozenset({"INFO", "WARNING", "WARN", "ERROR", "CRITICAL", "FATAL"})
+VERBOSE_LEVELS = frozenset({"DEBUG", "TRACE", "NOTSET", "ALL", "VERBOSE"})
+INFO_LEVEL_NUMBER = 20  # Python's logging.INFO
+LOG_LEVEL_VARS = ("LOG_LEVEL", "AGENT_LOG_LEVEL", "AGENT__LOG_LEVEL")
+LOG_FORMAT_VARS = ("LOG_FORMAT", "AGENT_LOG_FORMAT", "AGENT__LOG_FORMAT")
+TRACE_EXPORTERS = ("azure", "otlp")
+SAMPLER_ARG_VAR = "OTEL_TRACES_SAMPLER_ARG"
+SEED_SAMPLE_ADVICE = "sample a fraction instead, e.g. sample_rate = 0.1 (10% sampling for high traffic)"
+
+
+def _optional(request: pytest.FixtureRequest, name: str) -> Any:
+    """A fixture's value, or None when its input is absent (a malformed input still errors)."""
+    try:
+        return request.getfixturevalue(name)
+    except Unverified:
+        return None
+
+
+# --- the environment the manifests give each container ------------------------------------------
+
+@dataclass(frozen=True)
+class EnvSetting:
+    name: str
+    value: str
+    container: str
+    where: Location
+
+
+def _configmap(objects: ObjectSet, name: Any, near: KubeObject) -> KubeObject | None:
+    return next((cm for cm in objects.of_kind("ConfigMap") if cm.name == name
+                 and (cm.namespace is None or near.namespace is None or cm.namespace == near.namespace)), None)
+
+
+def container_env(objects: ObjectSet) -> Iterator[EnvSetting]:
+    """Literal env values and ConfigMap-sourced values of every serving container in `objects`."""
+    for workload in objects.workloads():
+        if not workload.is_serving:
+            continue
+        for container in workload.containers:
+            for source in container.spec.get("envFrom") or []:
+                ref = (source or {}).get("configMapRef") or {}
+                cm = _configmap(objects, ref.get("name"), workload.obj) if ref else None
+                for key, value in ((cm.body.get("data") or {}) if cm else {}).items():
+                    yield EnvSetting(f"{source.get('prefix', '')}{key}", str(value), container.ref, cm.location)
+            for var in container.spec.get("env") or []:
+                if "value" in var:
+                    yield EnvSetting(str(var.get("name")), str(var["value"]), container.ref, container.location)
+                    continue
+                ref = ((var.get("valueFrom") or {}).get("configMapKeyRef")) or {}
+                cm = _configmap(objects, ref.get("name"), workload.obj) if ref else None
+                if cm is not None and ref.get("key") in (cm.body.get("data") or {}):
+                    value = cm.body["data"][ref["key"]]
+                    yield EnvSetting(str(var.get("name")), str(value), container.ref, cm.location)
+
+
+def _env_named(objects: ObjectSet | None, names: tuple[str, ...]) -> list[EnvSetting]:
+    return [s for s in container_env(objects) if s.name in names] if objects is not None else []
+
+
+# --- logging ------------------------------------------------------------------------------------
+
+def _level_problem(value: Any) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return None if value >= INFO_LEVEL_NUMBER else f"numeric level {value} is more verbose than INFO"
+    text = str(value).strip()
+    if text.isdigit():
+        return _level_problem(int(text))
+    if text.upper() in QUIET_LEVELS:
+        return None
+    if text.upper() in VERBOSE_LEVELS:
+        return f"{text} logs too much in production (prompts, payloads, cost) and may leak data"
+    return f"{text!r} is not a log level (expected INFO, WARNING or ERROR)"
+
+
+@check("OBS-LOG-LEVEL")
+def test_log_level(agent_config: AgentConfig, request: pytest.FixtureRequest, evidence: Evidence) -> None:
+    settings: list[tuple[Any, str, Location]] = []
+    if agent_config.has("agent.log_level"):
+        settings.append((agent_config.get("agent.log_level"), "agent.log_level", agent_config.where("agent.log_level")))
+    for env in _env_named(_optional(request, "manifests"), LOG_LEVEL_VARS):
+        settings.append((env.value, f"{env.container} env {env.name}", env.where))
+    if not settings:
+        unverified(f"{agent_config.describe('agent.log_level')} and no container sets {'/'.join(LOG_LEVEL_VARS)}: "
+                   'set [agent] log_level = "INFO" so the production level does not depend on a default')
+    for value, what, where in settings:
+        evidence.add(f"{what} = {value!r}", where)
+        problem = _level_problem(value)
+        if problem:
+            evidence.finding(f"{what}: {problem}", where)
+    evidence.fail_if_findings("the production log level is more verbose than INFO")
+
+
+@check("OBS-STRUCTURED-LOGS")
+def test_structured_logs(agent_config: AgentConfig, request: pytest.FixtureRequest, evidence: Evidence) -> None:
+    settings: list[tuple[Any, str, Location]] = []
+    if agent_config.has("agent.log_format"):
+        settings.append((agent_config.get("agent.log_format"), "agent.log_format",
+                         agent_config.where("agent.log_format")))
+    for env in _env_named(_optional(request, "manifests"), LOG_FORMAT_VARS):
+        settings.append((env.value, f"{env.container} env {env.name}", env.where))
+    if not settings:
+        pytest.fail(f"{agent_config.describe('agent.log_format')} and no container sets "
+                    f"{'/'.join(LOG_FORMAT_VARS)}: nothing selects JSON log output", pytrace=False)
+    for value, what, where in settings:
+        evidence.add(f"{what} = {value!r}", where)
+        if str(value).strip().lower() != "json":
+            evidence.finding(f"{what} = {value!r}: logs are not JSON, so fields cannot be indexed", where)
+    evidence.fail_if_findings("logs are not structured (JSON)")
+
+
+# --- tracing and metrics ------------------------------------------------------------------------
+
+@check("OBS-TRACING")
+def test_tracing_enabled(agent_config: AgentConfig, evidence: Evidence) -> None:
+    enabled, exporter = f"{OBSERVABILITY}.tracing_enabled", f"{OBSERVABILITY}.tracing_exporter"
+    evidence.add(agent_config.describe(enabled))
+    evidence.add(agent_config.describe(exporter))
+    if agent_config.get(enabled) is not True:
+        evidence.finding(f"tracing is not enabled ({agent_config.describe(enabled)})", agent_config.where(enabled))
+    chosen = agent_config.get(exporter)
+    if not isinstance(chosen, str) or chosen.lower() not in TRACE_EXPORTERS:
+        evidence.finding(f"tracing_exporter must be one of {', '.join(TRACE_EXPORTERS)}, got {chosen!r}",
+                         agent_config.where(exporter))
+    evidence.fail_if_findings("distributed tracing is not enabled with an exporter")
+
+
+def _sampler_arg(request: pytest.FixtureRequest) -> EnvSetting | None:
+    found = _env_named(_optional(request, "manifests"), (SAMPLER_ARG_VAR,))
+    return found[0] if found else None
+
+
+@check("OBS-SAMPLE-RATE")
+def test_sample_rate(agent_config: AgentConfig, request: pytest.FixtureRequest, evidence: Evidence) -> None:
+    key = f"{OBSERVABILITY}.sample_rate"
+    if agent_config.get(f"{OBSERVABILITY}.tracing_enabled") is False:
+        not_applicable(f"tracing is disabled ({agent_config.describe(f'{OBSERVABILITY}.tracing_enabled')}); "
+                       "OBS-TRACING reports that")
+    value: Any = agent_config.get(key)
+    where = agent_config.where(key)
+    what = agent_config.describe(key)
+    if value is None and (env := _sampler_arg(request)) is not None:
+        value, where, what = env.value, env.where, f"{env.container} env {SAMPLER_ARG_VAR} = {env.value!r}"
+        try:
+            value = float(value)
+        except ValueError:
+            pytest.fail(f"{where}: {what} is not a number", pytrace=False)
+    evidence.add(what, where)
+    if value is None:
+        pytest.fail(f"{what}: without a sample rate OpenTelemetry samples every trace; {SEED_SAMPLE_ADVICE}",
+                    pytrace=False)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        pytest.fail(f"{what}: the sample rate must be a number greater than 0 and at most 1", pytrace=False)
+    assert value < 1, f"{what}: every trace is kept, which is costly at production traffic; {SEED_SAMPLE_ADVICE}"
+
+
+@check("OBS-METRICS")
+def test_metrics_enabled(agent_config: AgentConfig, evidence: Evidence) -> None:
+    enabled, exporter = f"{OBSERVABILITY}.metrics_enabled", f"{OBSERVABILITY}.metrics_exporter"
+    evidence.add(agent_config.describe(enabled))
+    evidence.add(agent_config.describe(exporter))
+    if agent_config.get(enabled) is not True:
+        evidence.finding(f"metrics are not enabled ({agent_config.describe(enabled)})", agent_config.where(enabled))
+    chosen = agent_config.get(exporter)
+    if not isinstance(chosen, str) or chosen.lower() != "prometheus":
+        evidence.finding(f"metrics_exporter must be \"prometheus\", got {chosen!r}", agent_config.where(exporter))
+    evidence.fail_if_findings("metrics are not exported for Prometheus")
+
+
+# --- is the metrics port declared and scraped? --------------------------------------------------
+
+def _is_agent(workload: Workload, name: Any) -> bool:
+    labels = workload.pod_labels
+    return name in (workload.obj.name, labels.get("app"), labels.get("app.kubernetes.io/name"))
+
+
+def _declared_port(workload: Workload, port: Any) -> int | None:
+    """The containerPort that `port` (a number or a port name) refers to, if a container declares it."""
+    for container in workload.containers:
+        for declared in container.spec.get("ports") or []:
+            number = declared.get("containerPort")
+            if str(port) in (str(number), str(declared.get("name"))):
+                return number if isinstance(number, int) else None
+    return None
+
+
+def _selects(service: KubeObject, workload: Workload) -> bool:
+    selector = service.spec.get("selector")
+    return bool(selector) and all(workload.pod_labels.get(k) == v for k, v in selector.items())
+
+
+def _near(a: KubeObject, b: KubeObject) -> bool:
+    return a.namespace is None or b.namespace is None or a.namespace == b.namespace
+
+
+def _scrape_targets(workload: Workload, objects: ObjectSet) -> Iterator[tuple[str, Any, Location]]:
+    """(how Prometheus finds the pods, the port it scrapes or None for every declared port, where)."""
+    annotations = (workload.pod_template.get("metadata") or {}).get("annotations") or {}
+    if str(annotations.get("prometheus.io/scrape", "")).lower() == "true":
+        yield "pod annotation prometheus.io/scrape", annotations.get("prometheus.io/port"), workload.location
+    services = [s for s in objects.of_kind("Service") if _near(s, workload.obj) and _selects(s, workload)]
+    for service in services:
+        if str(service.annotations.get("prometheus.io/scrape", "")).lower() == "true":
+            port = service.annotations.get("prometheus.io/port")
+            yield f"{service.ref} annotation prometheus.io/scrape", port, service.location
+    for monitor in objects.of_kind("PodMonitor"):
+        if _near(monitor, workload.obj) and selector_matches(monitor.spec.get("selector"), workload.pod_labels):
+            for endpoint in monitor.spec.get("podMetricsEndpoints") or []:
+                yield monitor.ref, endpoint.get("port", endpoint.get("targetPort")), monitor.location
+    for monitor in objects.of_kind("ServiceMonitor"):
+        for service in services:
+            if not selector_matches(monitor.spec.get("selector"), service.labels):
+                continue
+            for endpoint in monitor.spec.get("endpoints") or []:
+                yield f"{monitor.ref} via {service.ref}", _service_target(service, endpoint), monitor.location
+
+
+def _service_target(service: KubeObject, endpoint: Mapping[str, Any]) -> Any:
+    if "targetPort" in endpoint:
+        return endpoint["targetPort"]
+    for port in service.spec.get("ports") or []:
+        if endpoint.get("port") in (port.get("name"), port.get("port")):
+            return port.get("targetPort", port.get("port"))
+    return f"{endpoint.get('port')} (no such Service port)"
+
+
+@check("OBS-METRICS-PORT")
+def test_metrics_port_scraped(workload: Workload, kube_objects: ObjectSet, request: pytest.FixtureRequest,
+                              evidence: Evidence) -> None:
+    if not workload.is_serving:
+        not_applicable(f"{workload.ref} runs to completion and serves no metrics")
+    config: AgentConfig | None = _optional(request, "agent_config")
+    name = config.get("agent.name") if config else None
+    serving = [w for w in kube_objects.workloads() if w.is_serving]
+    if any(_is_agent(w, name) for w in serving) and not _is_agent(workload, name):
+        not_applicable(f"{workload.ref} is not the agent (agent.name = {name!r})")
+    key = f"{OBSERVABILITY}.metrics_port"
+    expected = config.get(key) if config else None
+    if expected is not None:
+        evidence.add(config.describe(key) if config else key)
+        if _declared_port(workload, expected) is None:
+            evidence.finding(f"{workload.ref}: no container declares containerPort {expected}, the agent's "
+                             f"metrics_port ({config.where(key) if config else ''})", workload.location)
+    scraped = False
+    targets = list(_scrape_targets(workload, kube_objects))
+    for how, port, where in targets:
+        resolved = _declared_port(workload, port) if port is not None else None
+        evidence.add(f"{how} scrapes port {port if port is not None else '(every declared port)'}", where)
+        if port is None and any(c.spec.get("ports") for c in workload.containers):
+            scraped = scraped or expected is None or _declared_port(workload, expected) is not None
+        elif resolved is None:
+            evidence.finding(f"{how} scrapes port {port}, which no container of {workload.ref} declares", where)
+        elif expected is not None and resolved != expected:
+            evidence.finding(f"{how} scrapes port {resolved}, but the agent serves metrics on {expected}", where)
+        else:
+            scraped = True
+    if not targets:
+        evidence.finding(f"nothing tells Prometheus to scrape {workload.ref}: no prometheus.io/scrape annotation, "
+                         "no PodMonitor and no ServiceMonitor selects it", workload.location)
+    if scraped and not evidence.findings:
+        return
+    evidence.fail_if_findings(f"{workload.ref}: the metrics port is not exposed for scraping")
+    pytest.fail(f"{workload}: no scrape target resolves to a declared container port", pytrace=False)
+
+
+# --- dashboards ---------------------------------------------------------------------------------
+
+_DASHBOARD_TEXT = re.compile(r'"panels"|Notebook/1\.0|Microsoft\.Portal/dashboards|Microsoft\.Insights/workbooks',
+                             re.IGNORECASE)
+_IAC_DASHBOARD = re.compile(r"Microsoft\.Portal/dashboards|Microsoft\.Insights/workbooks|azurerm_portal_dashboard"
+                            r"|azurerm_application_insights_workbook|\"grafana_dashboard\"|resource\s+\"grafana_dashboard\"")
+
+
+def _panel_count(node: Any) -> int:
+    if not isinstance(node, Mapping):
+        return 0
+    panels = node.get("panels")
+    own = [p for p in panels if isinstance(p, Mapping)] if isinstance(panels, list) else []
+    rows = node.get("rows") if isinstance(node.get("rows"), list) else []
+    return len([p for p in own if p.get("type") != "row"]) + sum(_panel_count(p) for p in own + rows)
+
+
+def _dashboard_kind(data: Any) -> str | None:
+    if not isinstance(data, Mapping):
+        return None
+    inner = data.get("dashboard") if isinstance(data.get("dashboard"), Mapping) else data
+    if (count := _panel_count(inner)):
+        return f"Grafana dashboard with {count} panels"
+    if data.get("version") == "Notebook/1.0" and data.get("items"):
+        return f"Azure Monitor workbook with {len(data['items'])} items"
+    types = {str(r.get("type", "")).lower() for r in data.get("resources") or [] if isinstance(r, Mapping)}
+    if types & {"microsoft.portal/dashboards", "microsoft.insights/workbooks"}:
+        return "ARM template of an Azure dashboard or workbook"
+    return None
+
+
+def _json_dashboards(repo: Repo, path: str) -> Iterator[str]:
+    text = repo.text(path)
+    if not text or not _DASHBOARD_TEXT.search(text):
+        return
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if "dashboard" in path.lower() or "workbook" in path.lower():
+            raise SourceError(f"{path}:{exc.lineno}", f"invalid JSON: {exc.msg}") from None
+        return
+    kind = _dashboard_kind(data)
+    if kind:
+        yield kind
+
+
+def _manifest_dashboards(objects: ObjectSet | None) -> Iterator[tuple[str, Location]]:
+    for obj in objects.objects if objects else []:
+        if obj.kind == "GrafanaDashboard":
+            yield f"{obj.ref} (Grafana operator)", obj.location
+        elif obj.kind == "ConfigMap" and "grafana_dashboard" in obj.labels:
+            for key, value in (obj.body.get("data") or {}).items():
+                try:
+                    kind = _dashboard_kind(json.loads(str(value)))
+                except json.JSONDecodeError:
+                    kind = None
+                if kind:
+                    yield f"{obj.ref} key {key}: {kind}", obj.location
+
+
+@check("OBS-DASHBOARDS")
+def test_dashboards_in_repo(repo: Repo, request: pytest.FixtureRequest, evidence: Evidence) -> None:
+    for path in repo.matching("*.json"):
+        for kind in _json_dashboards(repo, path):
+            evidence.add(kind, path)
+    for path in repo.matching("*.bicep", "*.tf"):
+        match = _IAC_DASHBOARD.search(repo.text(path) or "")
+        if match:
+            evidence.add(f"infrastructure as code defines {match.group(0)}", path)
+    for detail, where in _manifest_dashboards(_optional(request, "manifests")):
+        evidence.add(detail, where)
+    assert evidence.items, (
+        f"no dashboard definition in {repo.root.name}: looked for Grafana dashboard JSON (with panels), Azure "
+        "Monitor workbooks, Azure dashboard templates (ARM/Bicep/Terraform) and grafana_dashboard ConfigMaps"
+    )
+
+
+# --- alert rules --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AlertRule:
+    name: str
+    expr: str
+    annotations: Mapping[str, Any]
+    where: Location
+
+    def __str__(self) -> str:
+        return f"{self.where}: alert {self.name}"
+
+
+def _line_of_alert(repo: Repo, path: str, name: str, after: int) -> int | None:
+    pattern = re.compile(rf"""^\s*-?\s*alert:\s*["']?{re.escape(name)}["']?\s*(#.*)?$""")
+    for number, line in enumerate((repo.text(path) or "").splitlines(), start=1):
+        if number >= after and pattern.match(line):
+            return number
+    return None
+
+
+def _rules_of(groups: Any, repo: Repo, where: Location) -> Iterator[AlertRule]:
+    for group in groups if isinstance(groups, list) else []:
+        for rule in (group or {}).get("rules") or [] if isinstance(group, Mapping) else []:
+            if isinstance(rule, Mapping) and rule.get("alert"):
+                name = str(rule["alert"])
+                line = _line_of_alert(repo, where.path, name, where.line or 1) or where.line
+                yield AlertRule(name, str(rule.get("expr", "")), rule.get("annotations") or {},
+                                Location(where.path, line))
+
+
+def _rule_documents(repo: Repo, path: str) -> Iterator[tuple[Any, int]]:
+    text = repo.text(path) or ""
+    if "alert" not in text:
+        return
+    loader = yaml.SafeLoader(text)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is not None:
+                yield loader.construct_document(node), node.start_mark.line + 1
+    except yaml.YAMLError as exc:
+        if "PrometheusRule" in text or re.search(r"^groups:", text, re.MULTILINE):
+            mark = getattr(exc, "problem_mark", None)
+            raise SourceError(f"{path}:{mark.line + 1}" if mark else path, f"invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+
+
+def alert_rules(repo: Repo, objects: ObjectSet | None) -> list[AlertRule]:
+    """Alert rules of PrometheusRule manifests and Prometheus rules files anywhere in the repo."""
+    rules: list[AlertRule] = []
+    seen = {o.location.path for o in objects.objects} if objects else set()
+    for obj in objects.of_kind("PrometheusRule") if objects else []:
+        rules.extend(_rules_of(obj.spec.get("groups"), repo, obj.location))
+    for path in repo.matching("*.yaml", "*.yml"):
+        if path in seen or path in repo.ci_files():
+            continue
+        for data, line in _rule_documents(repo, path):
+            if not isinstance(data, Mapping):
+                continue
+            groups = (data.get("spec") or {}).get("groups") if data.get("kind") == "PrometheusRule" else None
+            rules.extend(_rules_of(groups or data.get("groups"), repo, Location(path, line)))
+    return rules
+
+
+_NUMBER = r"(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|\.\d+)"
+_THRESHOLD = re.compile(rf"(?<![<=!])>=?\s*(?:bool\s+)?{_NUMBER}")
+_PERCENT = re.compile(r"\*\s*100\b")
+_WINDOW = re.compile(r"\[(\d+)([smhdw])\]")
+_WINDOW_HOURS = {"s": 1 / 3600, "m": 1 / 60, "h": 1.0, "d": 24.0, "w": 168.0}
+
+
+def _threshold(expr: str) -> float | None:
+    match = _THRESHOLD.search(expr)
+    return float(match.group(1)) if match else None
+
+
+def _ratio_threshold(expr: str) -> float | None:
+    """A share threshold as a fraction: `> 0.01`, `* 100 > 1` and bare `> 1` (a ratio never exceeds 1)."""
+    value = _threshold(expr)
+    if value is None:
+        return None
+    return value / 100 if _PERCENT.search(expr) or value > 1 else value
+
+
+def _is_ratio(expr: str) -> bool:
+    return "/" in expr or re.search(r"ratio|percent|utili[sz]ation", expr, re.IGNORECASE) is not None
+
+
+def _error_problem(rule: AlertRule) -> str | None:
+    if not _is_ratio(rule.expr):
+        return "alerts on a count of errors, not on the share of failed requests"
+    value = _ratio_threshold(rule.expr)
+    if value is None:
+        return "its threshold cannot be read from the expression"
+    return None if value <= 0.01 else f"fires only above {value:.2%} errors (the checklist says 1%)"
+
+
+def _quantile(rule: AlertRule) -> float | None:
+    match = re.search(rf"histogram_quantile\(\s*{_NUMBER}", rule.expr)
+    if match:
+        return float(match.group(1))
+    match = re.search(r"(?<![A-Za-z0-9])p(\d{2})(?!\d)", f"{rule.expr} {rule.name}", re.IGNORECASE)
+    return int(match.group(1)) / 100 if match else None
+
+
+def _latency_problem(rule: AlertRule) -> str | None:
+    quantile, value = _quantile(rule), _threshold(rule.expr)
+    if quantile is None or value is None:
+        return "its percentile or threshold cannot be read from the expression"
+    if re.search(r"_ms\b|millis", rule.expr, re.IGNORECASE):
+        value /= 1000
+    if quantile < 0.95:
+        return f"alerts on p{quantile * 100:g}, which hides the slow tail the p95 alert is for"
+    return None if value <= 5 else f"fires only above {value:g}s (the checklist says p95 > 5s)"
+
+
+def _restarts_per_hour(rule: AlertRule) -> float | None:
+    value, window = _threshold(rule.expr), _WINDOW.search(rule.expr)
+    if value is None or window is None:
+        return None
+    if re.search(r"\b(increase|changes)\(", rule.expr):
+        return value / (int(window.group(1)) * _WINDOW_HOURS[window.group(2)])
+    if re.search(r"\b(i?rate)\(", rule.expr) and re.search(r"\*\s*3600\b", rule.expr):
+        return value
+    return None
+
+
+def _restart_problem(rule: AlertRule) -> str | None:
+    per_hour = _restarts_per_hour(rule)
+    if per_hour is None:
+        return "its restart count and window cannot be read from the expression"
+    return None if per_hour <= 3 else f"fires only above {per_hour:g} restarts per hour (the checklist says 3)"
+
+
+def _memory_problem(rule: AlertRule) -> str | None:
+    if not _is_ratio(rule.expr):
+        return "alerts on an absolute amount of memory, not on the share of the container's limit"
+    value = _ratio_threshold(rule.expr)
+    if value is None:
+        return "its threshold cannot be read from the expression"
+    return None if value <= 0.8 else f"fires only above {value:.0%} of memory (the checklist says 80%)"
+
+
+ALERT_KINDS = {
+    "OBS-ALERT-ERROR-RATE": ("error rate > 1%", re.compile(r"error|fail|5xx|[=~]\"5", re.I), _error_problem),
+    "OBS-ALERT-LATENCY-P95": ("latency p95 > 5s", re.compile(r"latency|duration|response_time|quantile|\bp9\d",
+                                                             re.I), _latency_problem),
+    "OBS-ALERT-POD-RESTARTS": ("pod restarts > 3/hour", re.compile(r"restart", re.I), _restart_problem),
+    "OBS-ALERT-MEMORY": ("memory usage > 80%", re.compile(r"memory", re.I), _memory_problem),
+}
+
+
+def _check_alert(check_id: str, repo: Repo, request: pytest.FixtureRequest, evidence: Evidence) -> None:
+    label, pattern, problem_of = ALERT_KINDS[check_id]
+    rules = alert_rules(repo, _optional(request, "manifests"))
+    candidates = [r for r in rules if pattern.search(r.name) or pattern.search(r.expr)]
+    if not candidates:
+        pytest.fail(f"no alert rule on {label} among the {len(rules)} alert rules in the repo"
+                    + (f" ({', '.join(r.name for r in rules)})" if rules else
+                       ": commit a PrometheusRule manifest or Prometheus rules file"), pytrace=False)
+    unreadable = False
+    for rule in candidates:
+        problem = problem_of(rule)
+        if problem is None:
+            evidence.add(f"alert {rule.name}: {' '.join(rule.expr.split())}", rule.where)
+            return
+        unreadable = unreadable or "cannot be read" in problem
+        evidence.finding(f"alert {rule.name}: {problem}", rule.where)
+    if unreadable and all("cannot be read" in f.detail for f in evidence.findings):
+        unverified(f"found alert rules on {label} but could not read their thresholds: "
+                   + "; ".join(str(f) for f in evidence.findings) + ". Verify them by hand and waive this check")
+    evidence.fail_if_findings(f"no alert rule fires on {label}")
+
+
+@check("OBS-ALERT-ERROR-RATE")
+def test_alert_error_rate(repo: Repo, request: pytest.FixtureRequest, evidence: Evidence) -> None:
+    _check_alert("OBS-ALERT-ERROR-RATE", repo, request, evidence)
+
+
+@check("OBS-ALERT-LATENCY-P95")
+def test_alert_latency_p95(repo: Repo, request: pytest.FixtureRequest, evidence: Evidence) -> None:
+    _check_alert("OBS-ALERT-LATENCY-P95", repo, request, evidence)
+
+
+@check("OBS-ALERT-POD-RESTARTS")
+def test_alert_pod_restarts(repo: Repo, request: pytest.FixtureRequest, evidence: Evidence) -> None:
+    _check_alert("OBS-ALERT-POD-RESTARTS", repo, request, evidence)
+
+
+@check("OBS-ALERT-MEMORY")
+def test_alert_memory(repo: Repo, request: pytest.FixtureRequest, evidence: Evidence) -> None:
+    _check_alert("OBS-ALERT-MEMORY", repo, request, evidence)
+
+
+_REPO_LINK = re.compile(r"/(?:blob|tree|-/blob|-/tree)/[^/]+/(?P<path>[^?#]+)")
+
+
+def _runbook_problem(url: str, repo: Repo) -> str | None:
+    """Whether a runbook link that points into this repository names a file that exists."""
+    if re.match(r"^[a-z][a-z0-9+.-]*://", url, re.IGNORECASE):
+        match = _REPO_LINK.search(url)
+        target = match.group("path") if match else None
+    else:
+        target = url.split("#")[0].lstrip("./")
+    if target is None or target in repo.files or any(f.startswith(target.rstrip("/") + "/") for f in repo.files):
+        return None
+    return f"runbook_url {url} points at {target}, which is not in the repository"
+
+
+@check("OBS-ALERT-RUNBOOKS")
+def test_alerts_link_runbooks(repo: Repo, request: pytest.FixtureRequest, evidence: Evidence) -> None:
+    rules = alert_rules(repo, _optional(request, "manifests"))
+    if not rules:
+        unverified("no alert rules in the repo to check for runbook links (the OBS-ALERT-* checks report that)")
+    for rule in rules:
+        url = str(rule.annotations.get("runbook_url") or "").strip()
+        if not url:
+            evidence.finding(f"alert {rule.name} has no runbook_url annotation", rule.where)
+            continue
+        problem = _runbook_problem(url, repo)
+        if problem:
+            evidence.finding(f"alert {rule.name}: {problem}", rule.where)
+        else:
+            evidence.add(f"alert {rule.name} -> {url}", rule.where)
+    evidence.fail_if_findings("alerts without a runbook to follow")
+
+
+@pytest.mark.parametrize("check_id", manual_params("observability"))
+def test_attested(check_id: str) -> None:
+    unverified(f"needs attestation: record who verified {check_id} in readiness.toml")
