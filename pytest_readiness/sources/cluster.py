@@ -136,7 +136,7 @@ class _Session:
         metadata = body.get("metadata") or {}
         metadata.pop("managedFields", None)
         if kind.kind == "ConfigMap":
-            pass
+            _blank_values(body)
         scope = f"{metadata.get('namespace')}/" if kind.namespaced else ""
         where = f"cluster:{self.context}/{scope}{kind.kind}/{metadata.get('name', '<unnamed>')}"
         return KubeObject(body, Location(where), origin="cluster")
@@ -286,7 +286,7 @@ def _configuration() -> Configuration:
     from kubernetes.client import Configuration
 
     configuration = Configuration()
-    configuration.retries = None
+    configuration.retries = 0
     return configuration
 
 
