@@ -25,6 +25,8 @@ class Settings:
     manifests: str = _opt(
         "deployment/kubernetes", "Kubernetes manifests: a directory, a file, a kustomization or '-' for stdin"
     )
+    helm_values: tuple[str, ...] = _opt((), "values files for `helm template` (-f), relative to the project", "linelist")
+    helm_release: str = _opt("release-name", "release name for `helm template` (helm's own default)")
     dockerfile: str = _opt("deployment/Dockerfile", "the Dockerfile that builds the service image")
     docs: str = _opt("docs", "documentation directory")
     env_overrides: bool = _opt(False, "apply the agent's environment-variable overrides (LOG_LEVEL, ...)", "bool")
@@ -43,6 +45,25 @@ class Settings:
     metrics_url: str = _opt("", "metrics URL when not <url>/metrics (e.g. a separate metrics port)")
     redis_url: str = _opt("", "Redis URL to check (password via redis_password_env)")
     redis_password_env: str = _opt("", "env var holding the Redis password")
+    question_path: str = _opt("/api/question", "path of the agent's question endpoint (POST, JSON body)")
+    answer_field: str = _opt("answer", "JSON field of a question's answer")
+    requests_per_minute: int = _opt(
+        0, "rate limit to probe when the agent config sets no requests_per_minute (0: from config)", "int"
+    )
+    rate_limit_margin: int = _opt(5, "extra requests the rate-limit probe may send beyond the limit", "int")
+    max_question_length: int = _opt(
+        0, "input length limit to probe when the agent config sets none (0: from config)", "int"
+    )
+    latency_samples: int = _opt(10, "requests timed for the latency baseline", "int")
+    latency_p95_seconds: float = _opt(5.0, "p95 latency above this fails (the seed's alert: 5 s)", "float")
+    health_max_seconds: float = _opt(1.0, "a health endpoint slower than this fails (kubelet's default)", "float")
+    health_components: tuple[str, ...] = _opt((), "components /health must report (e.g. llm, redis)", "linelist")
+    metric_latency: str = _opt("ai_assistant_request_duration*", "glob naming the request latency histogram")
+    metric_errors: str = _opt("ai_assistant_errors*", "glob naming the error counter")
+    metric_tokens: str = _opt("ai_assistant_tokens*", "glob naming the token usage counter")
+    metric_cache_hits: str = _opt("ai_assistant_cache_hits*", "glob naming the cache hit counter")
+    metric_cache_misses: str = _opt("ai_assistant_cache_misses*", "glob naming the cache miss counter")
+    cache_hit_target: float = _opt(0.8, "lowest acceptable cache hit rate (the seed's 80 %)", "float")
     kubeconfig: str = _opt("", "kubeconfig file for the cluster checks", "path")
     kube_context: str = _opt("", "kubeconfig context: enables the cluster checks")
     namespace: str = _opt("", "namespace of the agent in the cluster")

@@ -314,7 +314,7 @@ def test_tls_failure_is_reported(tmp_path: Path) -> None:
         config["clusters"][0]["cluster"]["certificate-authority-data"] = base64.b64encode(other_ca).decode()
         path.write_text(yaml.safe_dump(config))
 
-        with pytest.raises(ClusterUnavailable, match="TLS failed.*certificate verify failed"):
+        with pytest.raises(ClusterUnavailable, match=r"TLS failed.*certificate verify failed"):
             bounded(lambda: load_snapshot(target(path)))
 
 

@@ -220,6 +220,7 @@ NEGATIVES = [
                  'password_file = "/run/secrets/db_password"', id="paths"),
     pytest.param("config.toml", "max_tokens = 4096\ntokens_per_minute = 100000\ntoken: 12345678901234",
                  id="numbers"),
+    pytest.param("config.yaml", 'token: "ab12ab12ab12ab12"\npassword: aaaa0000aaaa', id="low-entropy"),
     pytest.param("config.yaml", "password: required\ntoken: bearer\napiKey: agentApiKeyName\n"
                  "token: AGENT_TOKEN_NAME\nsecret: Use Key Vault for this value", id="words"),
     pytest.param("docs/api.md", "Authorization: Bearer <token>\nAuthorization: Bearer ${TOKEN}",

@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any
 
 import pytest
@@ -61,7 +62,9 @@ def container_env(objects: ObjectSet) -> Iterator[EnvSetting]:
             for source in container.spec.get("envFrom") or []:
                 ref = (source or {}).get("configMapRef") or {}
                 cm = _configmap(objects, ref.get("name"), workload.obj) if ref else None
-                for key, value in ((cm.body.get("data") or {}) if cm else {}).items():
+                if cm is None:
+                    continue
+                for key, value in (cm.body.get("data") or {}).items():
                     yield EnvSetting(f"{source.get('prefix', '')}{key}", str(value), container.ref, cm.location)
             for var in container.spec.get("env") or []:
                 if "value" in var:
@@ -205,7 +208,7 @@ def _declared_port(workload: Workload, port: Any) -> int | None:
 
 
 def _selects(service: KubeObject, workload: Workload) -> bool:
-    selector = service.spec.get("selector")
+    selector = service.spec.get("selector") or {}
     return bool(selector) and all(workload.pod_labels.get(k) == v for k, v in selector.items())
 
 
@@ -256,31 +259,27 @@ def test_metrics_port_scraped(workload: Workload, kube_objects: ObjectSet, reque
         not_applicable(f"{workload.ref} is not the agent (agent.name = {name!r})")
     key = f"{OBSERVABILITY}.metrics_port"
     expected = config.get(key) if config else None
-    if expected is not None:
-        evidence.add(config.describe(key) if config else key)
+    declared = [p.get("containerPort") for c in workload.containers for p in c.spec.get("ports") or []]
+    evidence.add(f"{workload.ref} declares container ports {declared}", workload.location)
+    if config is not None and expected is not None:
+        evidence.add(config.describe(key))
         if _declared_port(workload, expected) is None:
             evidence.finding(f"{workload.ref}: no container declares containerPort {expected}, the agent's "
-                             f"metrics_port ({config.where(key) if config else ''})", workload.location)
-    scraped = False
+                             f"metrics_port ({config.where(key)})", workload.location)
     targets = list(_scrape_targets(workload, kube_objects))
-    for how, port, where in targets:
-        resolved = _declared_port(workload, port) if port is not None else None
-        evidence.add(f"{how} scrapes port {port if port is not None else '(every declared port)'}", where)
-        if port is None and any(c.spec.get("ports") for c in workload.containers):
-            scraped = scraped or expected is None or _declared_port(workload, expected) is not None
-        elif resolved is None:
-            evidence.finding(f"{how} scrapes port {port}, which no container of {workload.ref} declares", where)
-        elif expected is not None and resolved != expected:
-            evidence.finding(f"{how} scrapes port {resolved}, but the agent serves metrics on {expected}", where)
-        else:
-            scraped = True
     if not targets:
         evidence.finding(f"nothing tells Prometheus to scrape {workload.ref}: no prometheus.io/scrape annotation, "
                          "no PodMonitor and no ServiceMonitor selects it", workload.location)
-    if scraped and not evidence.findings:
-        return
+    for how, port, where in targets:
+        evidence.add(f"{how} scrapes port {port if port is not None else '(every declared port)'}", where)
+        resolved = _declared_port(workload, port) if port is not None else None
+        if port is None and not declared:
+            evidence.finding(f"{how} scrapes every declared port, but {workload.ref} declares none", where)
+        elif port is not None and resolved is None:
+            evidence.finding(f"{how} scrapes port {port}, which no container of {workload.ref} declares", where)
+        elif resolved is not None and expected is not None and resolved != expected:
+            evidence.finding(f"{how} scrapes port {resolved}, but the agent serves metrics on {expected}", where)
     evidence.fail_if_findings(f"{workload.ref}: the metrics port is not exposed for scraping")
-    pytest.fail(f"{workload}: no scrape target resolves to a declared container port", pytrace=False)
 
 
 # --- dashboards ---------------------------------------------------------------------------------
@@ -288,7 +287,7 @@ def test_metrics_port_scraped(workload: Workload, kube_objects: ObjectSet, reque
 _DASHBOARD_TEXT = re.compile(r'"panels"|Notebook/1\.0|Microsoft\.Portal/dashboards|Microsoft\.Insights/workbooks',
                              re.IGNORECASE)
 _IAC_DASHBOARD = re.compile(r"Microsoft\.Portal/dashboards|Microsoft\.Insights/workbooks|azurerm_portal_dashboard"
-                            r"|azurerm_application_insights_workbook|\"grafana_dashboard\"|resource\s+\"grafana_dashboard\"")
+                            r'|azurerm_application_insights_workbook|resource\s+"grafana_dashboard"')
 
 
 def _panel_count(node: Any) -> int:
@@ -296,8 +295,9 @@ def _panel_count(node: Any) -> int:
         return 0
     panels = node.get("panels")
     own = [p for p in panels if isinstance(p, Mapping)] if isinstance(panels, list) else []
-    rows = node.get("rows") if isinstance(node.get("rows"), list) else []
-    return len([p for p in own if p.get("type") != "row"]) + sum(_panel_count(p) for p in own + rows)
+    rows = node.get("rows")
+    nested = own + (rows if isinstance(rows, list) else [])
+    return len([p for p in own if p.get("type") != "row"]) + sum(_panel_count(p) for p in nested)
 
 
 def _dashboard_kind(data: Any) -> str | None:
@@ -355,7 +355,7 @@ def test_dashboards_in_repo(repo: Repo, request: pytest.FixtureRequest, evidence
     for detail, where in _manifest_dashboards(_optional(request, "manifests")):
         evidence.add(detail, where)
     assert evidence.items, (
-        f"no dashboard definition in {repo.root.name}: looked for Grafana dashboard JSON (with panels), Azure "
+        "no dashboard definition in the repository: looked for Grafana dashboard JSON (with panels), Azure "
         "Monitor workbooks, Azure dashboard templates (ARM/Bicep/Terraform) and grafana_dashboard ConfigMaps"
     )
 
@@ -383,7 +383,8 @@ def _line_of_alert(repo: Repo, path: str, name: str, after: int) -> int | None:
 
 def _rules_of(groups: Any, repo: Repo, where: Location) -> Iterator[AlertRule]:
     for group in groups if isinstance(groups, list) else []:
-        for rule in (group or {}).get("rules") or [] if isinstance(group, Mapping) else []:
+        rules = group.get("rules") if isinstance(group, Mapping) else None
+        for rule in rules if isinstance(rules, list) else []:
             if isinstance(rule, Mapping) and rule.get("alert"):
                 name = str(rule["alert"])
                 line = _line_of_alert(repo, where.path, name, where.line or 1) or where.line
@@ -413,10 +414,11 @@ def alert_rules(repo: Repo, objects: ObjectSet | None) -> list[AlertRule]:
     """Alert rules of PrometheusRule manifests and Prometheus rules files anywhere in the repo."""
     rules: list[AlertRule] = []
     seen = {o.location.path for o in objects.objects} if objects else set()
+    seen.update(repo.ci_files())
     for obj in objects.of_kind("PrometheusRule") if objects else []:
         rules.extend(_rules_of(obj.spec.get("groups"), repo, obj.location))
     for path in repo.matching("*.yaml", "*.yml"):
-        if path in seen or path in repo.ci_files():
+        if path in seen:
             continue
         for data, line in _rule_documents(repo, path):
             if not isinstance(data, Mapping):
@@ -426,6 +428,7 @@ def alert_rules(repo: Repo, objects: ObjectSet | None) -> list[AlertRule]:
     return rules
 
 
+UNREADABLE = "cannot be read from the expression"
 _NUMBER = r"(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|\.\d+)"
 _THRESHOLD = re.compile(rf"(?<![<=!])>=?\s*(?:bool\s+)?{_NUMBER}")
 _PERCENT = re.compile(r"\*\s*100\b")
@@ -455,7 +458,7 @@ def _error_problem(rule: AlertRule) -> str | None:
         return "alerts on a count of errors, not on the share of failed requests"
     value = _ratio_threshold(rule.expr)
     if value is None:
-        return "its threshold cannot be read from the expression"
+        return f"its threshold {UNREADABLE}"
     return None if value <= 0.01 else f"fires only above {value:.2%} errors (the checklist says 1%)"
 
 
@@ -470,7 +473,7 @@ def _quantile(rule: AlertRule) -> float | None:
 def _latency_problem(rule: AlertRule) -> str | None:
     quantile, value = _quantile(rule), _threshold(rule.expr)
     if quantile is None or value is None:
-        return "its percentile or threshold cannot be read from the expression"
+        return f"its percentile or threshold {UNREADABLE}"
     if re.search(r"_ms\b|millis", rule.expr, re.IGNORECASE):
         value /= 1000
     if quantile < 0.95:
@@ -492,7 +495,7 @@ def _restarts_per_hour(rule: AlertRule) -> float | None:
 def _restart_problem(rule: AlertRule) -> str | None:
     per_hour = _restarts_per_hour(rule)
     if per_hour is None:
-        return "its restart count and window cannot be read from the expression"
+        return f"its restart count and window {UNREADABLE}"
     return None if per_hour <= 3 else f"fires only above {per_hour:g} restarts per hour (the checklist says 3)"
 
 
@@ -501,7 +504,7 @@ def _memory_problem(rule: AlertRule) -> str | None:
         return "alerts on an absolute amount of memory, not on the share of the container's limit"
     value = _ratio_threshold(rule.expr)
     if value is None:
-        return "its threshold cannot be read from the expression"
+        return f"its threshold {UNREADABLE}"
     return None if value <= 0.8 else f"fires only above {value:.0%} of memory (the checklist says 80%)"
 
 
@@ -522,15 +525,13 @@ def _check_alert(check_id: str, repo: Repo, request: pytest.FixtureRequest, evid
         pytest.fail(f"no alert rule on {label} among the {len(rules)} alert rules in the repo"
                     + (f" ({', '.join(r.name for r in rules)})" if rules else
                        ": commit a PrometheusRule manifest or Prometheus rules file"), pytrace=False)
-    unreadable = False
     for rule in candidates:
         problem = problem_of(rule)
         if problem is None:
             evidence.add(f"alert {rule.name}: {' '.join(rule.expr.split())}", rule.where)
             return
-        unreadable = unreadable or "cannot be read" in problem
         evidence.finding(f"alert {rule.name}: {problem}", rule.where)
-    if unreadable and all("cannot be read" in f.detail for f in evidence.findings):
+    if all(UNREADABLE in f.detail for f in evidence.findings):
         unverified(f"found alert rules on {label} but could not read their thresholds: "
                    + "; ".join(str(f) for f in evidence.findings) + ". Verify them by hand and waive this check")
     evidence.fail_if_findings(f"no alert rule fires on {label}")
@@ -556,19 +557,29 @@ def test_alert_memory(repo: Repo, request: pytest.FixtureRequest, evidence: Evid
     _check_alert("OBS-ALERT-MEMORY", repo, request, evidence)
 
 
-_REPO_LINK = re.compile(r"/(?:blob|tree|-/blob|-/tree)/[^/]+/(?P<path>[^?#]+)")
+_REPO_LINK = re.compile(r"/(?:-/)?(?:blob|tree)/[^/]+/(?P<path>[^?#]+)")
 
 
 def _runbook_problem(url: str, repo: Repo) -> str | None:
-    """Whether a runbook link that points into this repository names a file that exists."""
+    """A link into this repository (relative, or a blob/tree URL) must name a file that exists.
+
+    A link whose directories do not exist here points at another repository or a wiki: accepted.
+    """
     if re.match(r"^[a-z][a-z0-9+.-]*://", url, re.IGNORECASE):
         match = _REPO_LINK.search(url)
-        target = match.group("path") if match else None
+        if match is None:
+            return None
+        target = match.group("path")
     else:
-        target = url.split("#")[0].lstrip("./")
-    if target is None or target in repo.files or any(f.startswith(target.rstrip("/") + "/") for f in repo.files):
+        target = url.split("#")[0].removeprefix("./")
+    parts = target.strip("/").split("/")
+    suffixes = ["/".join(parts[i:]) for i in range(max(1, len(parts) - 1))]  # monorepo prefixes dropped
+    directories = {str(PurePosixPath(f).parent) for f in repo.files}
+    if any(s in repo.files or s in directories for s in suffixes):
         return None
-    return f"runbook_url {url} points at {target}, which is not in the repository"
+    if any("/".join(parts[i:-1]) in directories for i in range(len(parts) - 1)):
+        return f"runbook_url {url} points at {target}, which is not in the repository"
+    return None
 
 
 @check("OBS-ALERT-RUNBOOKS")

@@ -1,16 +1,259 @@
-"""Security: the seed's Authentication, Input Validation, Network, Secrets and Container sections."""
+"""Security: the seed's Authentication, Input Validation, Network, Secrets and Container sections,
+read from the agent config, the Kubernetes manifests, the Dockerfile and every file of the repository."""
 
 from __future__ import annotations
 
-import pytest
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
 
-from pytest_readiness import Evidence, check, unverified
+import pytest
+import yaml
+
+from pytest_readiness import Evidence, SourceError, check, not_applicable, unverified
 from pytest_readiness.attestation import manual_params
-from pytest_readiness.kube import Container
+from pytest_readiness.fixtures import load_manifests
+from pytest_readiness.kube import Container, KubeObject, Location, ObjectSet, Workload
+from pytest_readiness.outcomes import Unverified
+from pytest_readiness.secrets import IGNORE_MARKER, SecretFinding, is_placeholder, mask, scan_text
+from pytest_readiness.settings import Settings
 from pytest_readiness.sources.agent_config import AgentConfig
 from pytest_readiness.sources.dockerfile import Dockerfile
+from pytest_readiness.sources.manifests import manifest_files
+from pytest_readiness.sources.repo import Repo
 
+AUTH = "agent.security.auth"
 RATE_LIMIT = "agent.security.rate_limit"
+VALIDATION = "agent.security.validation"
+KEYVAULT_URL = "agent.secrets.keyvault_url"
+MAX_SANE_INPUT_LENGTH = 128_000
+JWT_MODES = frozenset({"jwt", "oauth2", "oidc", "aad", "azure_ad", "entra", "entra_id"})
+API_KEY_MODES = frozenset({"api_key", "apikey"})
+OFF_MODES = frozenset({"none", "off", "disabled", "anonymous"})
+WORKLOAD_IDENTITY_USE = "azure.workload.identity/use"
+WORKLOAD_IDENTITY_CLIENT_ID = "azure.workload.identity/client-id"
+POD_IDENTITY_LABEL = "aadpodidbinding"
+RESTRICTED_ADDABLE_CAPS = frozenset({"NET_BIND_SERVICE"})
+NGINX_SSL_REDIRECT = "nginx.ingress.kubernetes.io/ssl-redirect"
+PUBLIC_REGISTRIES = frozenset({
+    "docker.io", "index.docker.io", "registry-1.docker.io", "ghcr.io", "quay.io", "mcr.microsoft.com",
+    "registry.k8s.io", "k8s.gcr.io", "gcr.io", "public.ecr.aws", "cr.fluentbit.io", "docker.elastic.co",
+})
+
+_VAULT_URL = re.compile(
+    r"https://(?P<name>[^./]+)\.vault\.(?:azure\.net|azure\.cn|usgovcloudapi\.net|microsoftazure\.de)/?"
+)
+_VAULT_NAME = re.compile(r"[A-Za-z](?:[A-Za-z0-9]|-(?!-)){1,22}[A-Za-z0-9]")
+_TEMPLATE_VAULT_NAMES = frozenset({"keyvault", "my-keyvault", "mykeyvault", "keyvault-name", "vault-name"})
+_GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+# Names are compared in UPPER_SNAKE form: `redisPassword` and `redis-password` become REDIS_PASSWORD.
+_SECRET_NAME_END = re.compile(
+    r"(?:^|_)(?:SECRET|PASSWORD|PASSWD|PWD|PASSPHRASE|KEY|APIKEY|TOKEN|CONNECTION_?STRING|CONN_?STR"
+    r"|CREDENTIALS?|SAS)$"
+)
+_TOKEN_SEGMENT = re.compile(r"(?:^|_)TOKEN(?:_|$)")
+_NOT_SECRET_NAME = re.compile(
+    r"(?:^|_)(?:PUBLIC|PARTITION|SORT)_KEY$"
+    r"|_(?:FILE|PATH|DIR|URL|URI|ENDPOINT|HOST|NAME|ID|TTL|HEADER|AUDIENCE|TYPE|LIMIT|SIZE|ENV|REF)$"
+)
+_SP_SECRET_NAME = re.compile(
+    r"(?:^|_)(?:CLIENT_?SECRET|CLIENT_?PASSWORD|CLIENT_CERTIFICATE_PASSWORD|SP_(?:SECRET|PASSWORD)"
+    r"|SERVICE_?PRINCIPAL_(?:SECRET|PASSWORD|KEY))(?:_|$)"
+)
+
+
+# --- names, values and lines --------------------------------------------------------------------
+
+def _upper_snake(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)).upper()
+
+
+def _is_secret_name(name: str) -> bool:
+    """PASSWORD, *_SECRET, *_KEY, *_TOKEN*, *CONNECTION_STRING and the like, but not TOKEN_FILE or MAX_TOKENS."""
+    snake = _upper_snake(name)
+    return not _NOT_SECRET_NAME.search(snake) and bool(
+        _SECRET_NAME_END.search(snake) or _TOKEN_SEGMENT.search(snake)
+    )
+
+
+def _is_sp_secret_name(name: str) -> bool:
+    return bool(_SP_SECRET_NAME.search(_upper_snake(name)))
+
+
+def _is_literal_secret(value: Any) -> bool:
+    """A value written into the file, as opposed to empty, a placeholder, or a reference like $(VAR)."""
+    return value is not None and str(value).strip() != "" and not is_placeholder(str(value))
+
+
+def _object_lines(settings: Settings, where: Location) -> tuple[list[str], int] | None:
+    """The lines of the manifest file holding an object, and the index where its YAML document ends."""
+    if where.line is None:
+        return None
+    try:
+        lines = settings.resolve(where.path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None  # an object from a live cluster or stdin: its own location is the best we have
+    end = next((i for i in range(where.line, len(lines)) if lines[i].startswith("---")), len(lines))
+    return lines, end
+
+
+def _locate(settings: Settings, where: Location, *steps: str) -> Location:
+    """The line matching the last of `steps`, each searched after the previous one within the object's
+    document; the deepest line found when a step does not match (flow-style YAML, for instance)."""
+    found = _object_lines(settings, where)
+    if found is None or where.line is None:
+        return where
+    lines, end = found
+    index, located = where.line - 1, where
+    for step in steps:
+        pattern = re.compile(step)
+        match = next((i for i in range(index, end) if pattern.search(lines[i])), None)
+        if match is None:
+            break
+        index, located = match + 1, Location(where.path, match + 1)
+    return located
+
+
+def _ignored(settings: Settings, where: Location, lines_before: int = 0) -> bool:
+    """Whether the line (or one of the `lines_before` it) carries a `readiness: ignore-secret` marker."""
+    found = _object_lines(settings, where)
+    if found is None or where.line is None:
+        return False
+    lines = found[0][max(0, where.line - 1 - lines_before) : where.line]
+    return any(IGNORE_MARKER.search(line) for line in lines)
+
+
+def _name_line(name: str) -> str:
+    return rf"""^\s*(?:-\s+)?["']?name["']?\s*:\s*["']?{re.escape(name)}["']?\s*,?\s*(?:#.*)?$"""
+
+
+def _container_line(settings: Settings, container: Container) -> Location:
+    section = r"^\s*initContainers\s*:" if container.init else r"^\s*containers\s*:"
+    return _locate(settings, container.location, section, _name_line(container.name))
+
+
+def _env_line(settings: Settings, container: Container, env: Mapping[str, Any]) -> Location:
+    """The line of an env entry's literal `value:`, or of its `name:` when it has none."""
+    section = r"^\s*initContainers\s*:" if container.init else r"^\s*containers\s*:"
+    steps = [section, _name_line(container.name), r"^\s*env\s*:", _name_line(str(env.get("name", "")))]
+    if "value" in env:
+        steps.append(r"^\s*value\s*:")
+    return _locate(settings, container.location, *steps)
+
+
+def _data_key_line(settings: Settings, obj: KubeObject, field: str, key: str) -> Location:
+    return _locate(settings, obj.location, rf"^{field}\s*:", rf"""^\s+["']?{re.escape(key)}["']?\s*:""")
+
+
+def _all_containers(workload: Workload) -> list[Container]:
+    return [*workload.init_containers, *workload.containers]
+
+
+def _env_entries(container: Container) -> list[Mapping[str, Any]]:
+    return [e for e in container.spec.get("env") or [] if isinstance(e, Mapping)]
+
+
+def _data(obj: KubeObject, field: str) -> Mapping[str, Any]:
+    data = obj.body.get(field)
+    return data if isinstance(data, Mapping) else {}
+
+
+def _same_namespace(a: KubeObject, b: KubeObject) -> bool:
+    """An object without a namespace gets one at apply time (kubectl -n, kustomize): it may sit beside any."""
+    return a.namespace is None or b.namespace is None or a.namespace == b.namespace
+
+
+# --- sources a check may do without -------------------------------------------------------------
+
+def _optional(request: pytest.FixtureRequest, name: str) -> tuple[Any, str]:
+    """A fixture's value, or None with the reason it is absent (a malformed input still errors)."""
+    try:
+        return request.getfixturevalue(name), ""
+    except Unverified as absent:
+        return None, absent.reason
+
+
+def _manifest_texts(request: pytest.FixtureRequest, settings: Settings) -> Iterator[tuple[str, str, int]]:
+    """(display path, text, first line) of every manifest; objects read from stdin come back as YAML."""
+    if settings.manifests == "-":
+        try:
+            objects = load_manifests(request.config)
+        except Unverified:
+            return
+        for obj in objects.objects:
+            yield obj.location.path, yaml.safe_dump(dict(obj.body), sort_keys=False), obj.location.line or 1
+        return
+    root = settings.resolve(settings.manifests)
+    if not root.exists():
+        return
+    for path in manifest_files(root):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        yield _display(path, settings.project), text, 1
+
+
+def _display(path: Path, project: Path) -> str:
+    try:
+        return path.relative_to(project).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _scan(text: str, path: str, first_line: int = 1) -> list[SecretFinding]:
+    return [SecretFinding(f.path, f.line + first_line - 1, f.rule, f.masked) for f in scan_text(text, path)]
+
+
+def _report_secrets(findings: Iterable[SecretFinding], evidence: Evidence) -> int:
+    """One finding per file:line not reported yet (secrets sharing a line are listed together)."""
+    reported = {(str(f.location.path), f.location.line) for f in evidence.findings if f.location}
+    by_line: dict[tuple[str, int], list[SecretFinding]] = {}
+    for finding in findings:
+        if (finding.path, finding.line) not in reported:
+            by_line.setdefault((finding.path, finding.line), []).append(finding)
+    for (path, line), found in sorted(by_line.items()):
+        shown = "; ".join(dict.fromkeys(f"{f.rule} ({f.masked})" for f in found))
+        evidence.finding(shown, Location(path, line))
+    return len(by_line)
+
+
+# --- agent config: authentication, rate limits, input validation, Key Vault --------------------
+
+@check("SEC-API-AUTH-CONFIG")
+def test_api_authentication_configured(agent_config: AgentConfig, evidence: Evidence) -> None:
+    section = agent_config.section(AUTH)
+    if section is None:
+        unverified(f"{agent_config.where(AUTH)} has no [{AUTH}] table: enable authentication there "
+                   "(enabled = true, mode = \"jwt\", issuer, audience), or prove it on the running "
+                   "service with --readiness-url (SEC-LIVE-AUTH)")
+    for key in ("enabled", "mode", "issuer", "audience"):
+        evidence.add(agent_config.describe(f"{AUTH}.{key}"))
+    if section.get("enabled") is not True:
+        evidence.finding("authentication is not enabled (set enabled = true explicitly)",
+                         agent_config.where(f"{AUTH}.enabled"))
+    for key, value in section.items():
+        if (re.match(r"(?:verify|validate)_", key) and value is False) or (
+                key in ("allow_anonymous", "anonymous") and value is True):
+            evidence.finding(f"{key} = {str(value).lower()} switches off part of token validation",
+                             agent_config.where(f"{AUTH}.{key}"))
+    mode = str(section.get("mode", "")).lower()
+    if mode in OFF_MODES:
+        evidence.finding(f"mode = {section['mode']!r} lets anonymous callers in", agent_config.where(f"{AUTH}.mode"))
+    elif mode in JWT_MODES:
+        for key in ("issuer", "audience"):
+            value = section.get(key)
+            if not isinstance(value, str) or not value.strip() or is_placeholder(value):
+                evidence.finding(f"{key} must name the real token {key}, got {value!r}",
+                                 agent_config.where(f"{AUTH}.{key}"))
+        issuer = section.get("issuer")
+        if isinstance(issuer, str) and issuer and not issuer.startswith("https://"):
+            evidence.finding("issuer must be an https:// URL", agent_config.where(f"{AUTH}.issuer"))
+    evidence.fail_if_findings("API authentication is not configured as the checklist requires")
+    if mode and mode not in JWT_MODES | API_KEY_MODES:
+        unverified(f"{agent_config.where(f'{AUTH}.mode')}: mode {section['mode']!r} is not one this check "
+                   "knows (jwt, api_key): prove authentication with --readiness-url (SEC-LIVE-AUTH)")
 
 
 @check("SEC-RATE-LIMIT")
@@ -22,35 +265,405 @@ def test_rate_limiting_enabled(agent_config: AgentConfig, evidence: Evidence) ->
         evidence.finding("rate limiting is not enabled", agent_config.where(f"{RATE_LIMIT}.enabled"))
     for key in ("requests_per_minute", "tokens_per_minute"):
         value = section.get(key)
-        if not isinstance(value, int) or value <= 0:
-            evidence.finding(f"{key} must be a positive integer, got {value!r}", agent_config.where(f"{RATE_LIMIT}.{key}"))
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            evidence.finding(f"{key} must be a positive integer, got {value!r}",
+                             agent_config.where(f"{RATE_LIMIT}.{key}"))
     if section.get("per_user") is not True:
         evidence.finding("per_user is not true: one user can exhaust everyone's quota",
                          agent_config.where(f"{RATE_LIMIT}.per_user"))
     evidence.fail_if_findings("rate limiting is not configured as the checklist requires")
 
 
+def _require_true(agent_config: AgentConfig, dotted: str, evidence: Evidence, consequence: str) -> None:
+    evidence.add(agent_config.describe(dotted))
+    assert agent_config.get(dotted) is True, f"{agent_config.describe(dotted)}: {consequence}"
+
+
+@check("SEC-PROMPT-INJECTION")
+def test_prompt_injection_blocked(agent_config: AgentConfig, evidence: Evidence) -> None:
+    _require_true(agent_config, f"{VALIDATION}.block_prompt_injection", evidence,
+                  "must be true, or injected instructions reach the model unchecked")
+
+
+@check("SEC-INPUT-LIMITS")
+def test_input_length_limits(agent_config: AgentConfig, evidence: Evidence) -> None:
+    for key in ("max_question_length", "max_tool_param_length"):
+        dotted = f"{VALIDATION}.{key}"
+        value = agent_config.get(dotted)
+        evidence.add(agent_config.describe(dotted))
+        if value is None:
+            evidence.finding(f"{key} is not set: input length is unbounded", agent_config.where(dotted))
+        elif not isinstance(value, int) or isinstance(value, bool):
+            evidence.finding(f"{key} must be an integer, got {value!r}", agent_config.where(dotted))
+        elif value <= 0:
+            evidence.finding(f"{key} = {value}: zero or less leaves input unbounded", agent_config.where(dotted))
+        elif value > MAX_SANE_INPUT_LENGTH:
+            evidence.finding(f"{key} = {value} is above {MAX_SANE_INPUT_LENGTH}, a whole context window: "
+                             "no real bound", agent_config.where(dotted))
+    evidence.fail_if_findings("input length limits are not configured")
+
+
+@check("SEC-PII")
+def test_pii_handling_configured(agent_config: AgentConfig, evidence: Evidence) -> None:
+    keys = [f"{VALIDATION}.redact_pii", f"{VALIDATION}.block_pii"]
+    for dotted in keys:
+        evidence.add(agent_config.describe(dotted))
+    assert any(agent_config.get(dotted) is True for dotted in keys), (
+        f"{agent_config.describe(keys[0])}: neither redact_pii nor block_pii is true, so personal data "
+        "in questions goes to the model and into logs as is"
+    )
+
+
+@check("SEC-KEYVAULT")
+def test_keyvault_configured(agent_config: AgentConfig, evidence: Evidence) -> None:
+    value = agent_config.get(KEYVAULT_URL)
+    where = agent_config.where(KEYVAULT_URL)
+    evidence.add(agent_config.describe(KEYVAULT_URL))
+    assert value is not None, f"{where}: {KEYVAULT_URL} is not set: the agent has no Key Vault to read secrets from"
+    url = _VAULT_URL.fullmatch(str(value).strip())
+    assert url, f"{where}: {KEYVAULT_URL} = {value!r} is not an https://<vault-name>.vault.azure.net/ URL"
+    name = url["name"]
+    assert not is_placeholder(name) and name.lower() not in _TEMPLATE_VAULT_NAMES, (
+        f"{where}: {KEYVAULT_URL} still names the template's placeholder vault {name!r}"
+    )
+    assert _VAULT_NAME.fullmatch(name), (
+        f"{where}: {name!r} is not a valid Key Vault name (3-24 letters, digits and single hyphens, "
+        "starting with a letter)"
+    )
+
+
+# --- secrets in files, config and manifests -----------------------------------------------------
+
+@check("SEC-NO-HARDCODED-SECRETS")
+def test_no_hardcoded_secrets(repo: Repo, readiness_settings: Settings, request: pytest.FixtureRequest,
+                              evidence: Evidence) -> None:
+    findings: list[SecretFinding] = []
+    scanned = 0
+    for relative in repo.files:
+        text = repo.text(relative)
+        if text is not None:
+            scanned += 1
+            findings += _scan(text, relative)
+    tracked = set(repo.files)
+    for path, text, first_line in _manifest_texts(request, readiness_settings):
+        if path not in tracked:  # git-ignored or outside the repo, but deployed all the same
+            scanned += 1
+            findings += _scan(text, path, first_line)
+    if not scanned:
+        unverified(f"no readable text file in {readiness_settings.project}: point --readiness-project at the "
+                   "deployment repository")
+    listed = "files git tracks or would track" if repo.from_git else "every file"
+    evidence.add(f"scanned {scanned} text files ({listed}, plus manifests outside them)")
+    count = _report_secrets(findings, evidence)
+    evidence.fail_if_findings(f"{count} hardcoded secret{'s' if count != 1 else ''} in the repository")
+
+
+def _config_leaves(node: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for key, value in node.items():
+        dotted = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, Mapping):
+            yield from _config_leaves(value, dotted)
+        else:
+            yield dotted, value
+
+
+def _sp_secrets_in_config(agent_config: AgentConfig, evidence: Evidence) -> list[SecretFinding]:
+    for dotted, value in _config_leaves(agent_config.data):
+        if _is_sp_secret_name(dotted.rpartition(".")[2]) and str(value).strip():
+            evidence.finding(f"{dotted} = {mask(str(value))}: the agent authenticates with a client secret",
+                             agent_config.where(dotted))
+    try:
+        text = agent_config.path.read_text(encoding="utf-8")
+    except OSError:
+        return []
+    return [f for f in scan_text(text, agent_config.display) if f.rule == "azure-client-secret"]
+
+
+def _sp_secrets_in_manifests(objects: ObjectSet, settings: Settings, evidence: Evidence) -> None:
+    for workload in objects.workloads():
+        for container in _all_containers(workload):
+            for env in _env_entries(container):
+                name = str(env.get("name", ""))
+                if not _is_sp_secret_name(name):
+                    continue
+                source = "a literal value" if "value" in env else "a reference to a Secret"
+                evidence.finding(f"{container.ref} sets {name} from {source}: it authenticates as a service "
+                                 "principal with a secret", _env_line(settings, container, env))
+        for volume in workload.pod_spec.get("volumes") or []:
+            csi = volume.get("csi") if isinstance(volume, Mapping) else None
+            if isinstance(csi, Mapping) and csi.get("nodePublishSecretRef"):
+                secret = (csi["nodePublishSecretRef"] or {}).get("name")
+                evidence.finding(f"{workload.ref} volume {volume.get('name')} reads Key Vault with the "
+                                 f"service-principal credentials in Secret {secret}", workload.location)
+    for obj in objects.of_kind("Secret", "ConfigMap"):
+        for field in ("data", "stringData"):
+            for key in _data(obj, field):
+                if _is_sp_secret_name(str(key)):
+                    evidence.finding(f"{obj.ref} holds {key}, a service-principal secret",
+                                     _data_key_line(settings, obj, field, str(key)))
+
+
+@check("SEC-NO-SP-SECRET")
+def test_no_service_principal_secret(readiness_settings: Settings, request: pytest.FixtureRequest,
+                                     evidence: Evidence) -> None:
+    agent_config, config_absent = _optional(request, "agent_config")
+    objects, manifests_absent = _optional(request, "manifests")
+    found: list[SecretFinding] = []
+    if agent_config is not None:
+        evidence.add("agent config searched for client_secret-like keys", agent_config.display)
+        found += _sp_secrets_in_config(agent_config, evidence)
+    if objects is not None:
+        evidence.add(f"{len(objects.objects)} manifest objects searched for client secrets")
+        _sp_secrets_in_manifests(objects, readiness_settings, evidence)
+        for path, text, first_line in _manifest_texts(request, readiness_settings):
+            found += [f for f in _scan(text, path, first_line) if f.rule == "azure-client-secret"]
+    _report_secrets(found, evidence)
+    evidence.fail_if_findings("a service-principal secret is configured instead of a managed identity")
+    if config_absent or manifests_absent:
+        unverified("no service-principal secret in what was read, but "
+                   + " and ".join(r for r in (config_absent, manifests_absent) if r))
+
+
+@check("SEC-WORKLOAD-IDENTITY")
+def test_workload_identity_wired(workload: Workload, kube_objects: ObjectSet, readiness_settings: Settings,
+                                 evidence: Evidence) -> None:
+    labels = workload.pod_labels
+    labels_at = _locate(readiness_settings, workload.location, r"^\s*template\s*:", r"^\s*labels\s*:")
+    if POD_IDENTITY_LABEL in labels:
+        evidence.add(f"{workload.ref} pods carry {POD_IDENTITY_LABEL}={labels[POD_IDENTITY_LABEL]} "
+                     "(aad-pod-identity, deprecated: migrate to workload identity)", labels_at)
+        return
+    use: Any = labels.get(WORKLOAD_IDENTITY_USE)  # YAML may hand us a boolean the API server would reject
+    evidence.add(f"{workload.ref} pod label {WORKLOAD_IDENTITY_USE}={use!r}", labels_at)
+    if use is True:
+        evidence.finding(f"{workload.ref}: label {WORKLOAD_IDENTITY_USE} must be the string \"true\" "
+                         "(quote it: the API server rejects a boolean label value)", labels_at)
+    elif use != "true":
+        evidence.finding(f"{workload.ref}: the pod template lacks the label {WORKLOAD_IDENTITY_USE}: \"true\", "
+                         "so no federated token is injected", labels_at)
+    account_name = workload.pod_spec.get("serviceAccountName") or workload.pod_spec.get("serviceAccount")
+    if not account_name or account_name == "default":
+        evidence.finding(f"{workload.ref} runs as the namespace's default ServiceAccount: give it its own, "
+                         "federated with the managed identity", workload.location)
+        evidence.fail_if_findings("workload identity is not wired")
+    accounts = [a for a in kube_objects.of_kind("ServiceAccount")
+                if a.name == account_name and _same_namespace(a, workload.obj)]
+    if accounts:
+        account = accounts[0]
+        client_id = account.annotations.get(WORKLOAD_IDENTITY_CLIENT_ID)
+        annotated_at = _locate(readiness_settings, account.location, r"^\s*annotations\s*:",
+                               re.escape(WORKLOAD_IDENTITY_CLIENT_ID))
+        evidence.add(f"{account.ref} {WORKLOAD_IDENTITY_CLIENT_ID}={client_id!r}", annotated_at)
+        if not client_id:
+            evidence.finding(f"{account.ref} lacks the annotation {WORKLOAD_IDENTITY_CLIENT_ID}", annotated_at)
+        elif not _GUID.fullmatch(str(client_id).strip()):
+            evidence.finding(f"{account.ref}: {WORKLOAD_IDENTITY_CLIENT_ID} = {client_id!r} is not a "
+                             "managed identity's client ID (a GUID)", annotated_at)
+    evidence.fail_if_findings("workload identity is not wired")
+    if not accounts:
+        if kube_objects.problems:
+            first = kube_objects.problems[0]
+            raise SourceError(str(first.location), f"{first.message} (ServiceAccount {account_name} may be in it)")
+        unverified(f"ServiceAccount {account_name} used by {workload} is not in the manifests: add it with its "
+                   f"{WORKLOAD_IDENTITY_CLIENT_ID} annotation")
+
+
+@check("SEC-NO-SECRETS-IN-CONFIGMAP")
+def test_no_secrets_in_configmaps(manifests: ObjectSet, readiness_settings: Settings, evidence: Evidence) -> None:
+    config_maps = manifests.of_kind("ConfigMap")
+    if not config_maps:
+        not_applicable("the manifests define no ConfigMap")
+    found: list[SecretFinding] = []
+    for config_map in config_maps:
+        data = _data(config_map, "data")
+        evidence.add(f"{config_map.ref}: {len(data)} keys", config_map.location)
+        for key, value in data.items():
+            where = _data_key_line(readiness_settings, config_map, "data", str(key))
+            text = "" if value is None else str(value)
+            if "\n" in text:
+                first_line = (where.line or 0) + 1
+                found += _scan(text, where.path, first_line)
+                continue
+            hits = _scan(f"{key}: {text}", where.path, where.line or 1)
+            found += hits
+            if not hits and _is_secret_name(str(key)) and _is_literal_secret(text) and not _ignored(
+                    readiness_settings, where):
+                evidence.finding(f"{config_map.ref} key {key} holds a literal value ({mask(text)})", where)
+    _report_secrets(found, evidence)
+    evidence.fail_if_findings("ConfigMaps hold secrets; ConfigMaps are not access-controlled as Secrets")
+
+
+@check("SEC-NO-LITERAL-SECRET-ENV")
+def test_no_literal_secret_env(container: Container, readiness_settings: Settings, evidence: Evidence) -> None:
+    found: list[SecretFinding] = []
+    for env in _env_entries(container):
+        name = str(env.get("name", ""))
+        if "valueFrom" in env:
+            ref = env["valueFrom"] or {}
+            source = next(iter(ref), "?") if isinstance(ref, Mapping) else "?"
+            evidence.add(f"{container.ref} env {name} from {source}", container.location)
+            continue
+        value = env.get("value")
+        if value is None:
+            continue
+        where = _env_line(readiness_settings, container, env)
+        hits = _scan(f"{name}={value}", where.path, where.line or 1)
+        found += hits
+        if not hits and _is_secret_name(name) and _is_literal_secret(value) and not _ignored(
+                readiness_settings, where, lines_before=1):
+            evidence.finding(f"{container.ref} env {name} has a literal value ({mask(str(value))})", where)
+    for source in container.spec.get("envFrom") or []:
+        refs = [f"{kind} {ref.get('name')}" for kind, ref in source.items() if isinstance(ref, Mapping)]
+        evidence.add(f"{container.ref} envFrom {', '.join(refs)}", container.location)
+    _report_secrets(found, evidence)
+    evidence.fail_if_findings(f"{container} puts secrets into its environment as literal values")
+
+
+# --- container security ---------------------------------------------------------------------------
+
+def _registry(image: str) -> str:
+    """The registry host of an image reference; Docker Hub when the first part is not a host."""
+    first, slash, _ = image.partition("/")
+    return first.lower() if slash and ("." in first or ":" in first or first == "localhost") else "docker.io"
+
+
+def _built_elsewhere(container: Container) -> str | None:
+    """The public registry a container's image comes from, when the repo's Dockerfile cannot have built it."""
+    registry = _registry(str(container.spec.get("image", "")))
+    return registry if registry in PUBLIC_REGISTRIES else None
+
+
 @check("SEC-NON-ROOT")
-def test_container_runs_as_non_root(container: Container, dockerfile_or_none: Dockerfile | None,
-                                    evidence: Evidence) -> None:
+def test_container_runs_as_non_root(container: Container, readiness_settings: Settings,
+                                    request: pytest.FixtureRequest, evidence: Evidence) -> None:
     run_as_non_root = container.effective("runAsNonRoot")
     run_as_user = container.effective("runAsUser")
-    evidence.add(f"{container.ref}: runAsNonRoot={run_as_non_root} runAsUser={run_as_user}", container.location)
-    if run_as_user == 0 or run_as_non_root is False:
-        pytest.fail(f"{container}: securityContext runs the container as root", pytrace=False)
+    where = _container_line(readiness_settings, container)
+    evidence.add(f"{container.ref}: runAsNonRoot={run_as_non_root} runAsUser={run_as_user}", where)
+    assert run_as_user != 0, f"{where}: {container.ref} sets runAsUser: 0, it runs as root"
     if run_as_non_root is True or (isinstance(run_as_user, int) and run_as_user > 0):
         return
-    if dockerfile_or_none is None:
-        unverified(f"{container} sets neither runAsNonRoot nor runAsUser, and no Dockerfile shows its user")
-    user = dockerfile_or_none.effective_user()
-    evidence.add(f"final stage USER: {user.original if user else 'none (root)'}",
-                 user.location if user else dockerfile_or_none.final.location)
-    uid = (user.value[0].split(":")[0] if user and user.value else "0")
-    assert uid.isdigit() and int(uid) > 0, (
-        f"{container} sets no runAsNonRoot/runAsUser and the image's final stage runs as "
-        f"{'root' if not user else repr(uid)} ({user.location if user else dockerfile_or_none.final.location}); "
-        "Kubernetes can only enforce runAsNonRoot with a numeric USER"
+    public = _built_elsewhere(container)
+    dockerfile: Dockerfile | None = None if public else _optional(request, "dockerfile")[0]
+    if dockerfile is None:
+        unknown = (f"its image comes from {public}, so this repo's Dockerfile does not show its user" if public
+                   else "no Dockerfile shows its image's user")
+        unverified(f"{where}: {container.ref} sets neither runAsNonRoot nor runAsUser, and {unknown}: "
+                   "set runAsNonRoot: true")
+    user = dockerfile.effective_user()
+    shown_at = user.location if user else dockerfile.final.location
+    evidence.add(f"final stage USER: {user.original if user else 'none (root)'}", shown_at)
+    name = user.value[0].split(":")[0] if user and user.value else "root"
+    assert name != "root" and not (name.isdigit() and int(name) == 0), (
+        f"{where}: {container.ref} sets no runAsNonRoot/runAsUser and the image's final stage runs as root "
+        f"({shown_at})"
     )
+    if not name.isdigit():
+        evidence.add(f"USER {name} is a name: use a numeric UID so Kubernetes can enforce runAsNonRoot", shown_at)
+
+
+@check("SEC-READONLY-FS")
+def test_read_only_root_filesystem(container: Container, readiness_settings: Settings, evidence: Evidence) -> None:
+    value = container.security_context.get("readOnlyRootFilesystem")
+    where = _container_line(readiness_settings, container)
+    evidence.add(f"{container.ref}: readOnlyRootFilesystem={value}", where)
+    assert value is True, (
+        f"{where}: {container.ref} does not set securityContext.readOnlyRootFilesystem: true "
+        f"(it is {'unset' if value is None else value}), so a compromised process can rewrite the image"
+    )
+
+
+@check("SEC-NO-PRIVILEGED")
+def test_not_privileged(container: Container, readiness_settings: Settings, evidence: Evidence) -> None:
+    value = container.security_context.get("privileged")
+    where = _container_line(readiness_settings, container)
+    evidence.add(f"{container.ref}: privileged={value}", where)
+    assert value is not True, f"{where}: {container.ref} runs privileged: it has full access to the node"
+
+
+@check("SEC-NO-PRIV-ESCALATION")
+def test_no_privilege_escalation(container: Container, readiness_settings: Settings, evidence: Evidence) -> None:
+    context = container.security_context
+    value = context.get("allowPrivilegeEscalation")
+    where = _container_line(readiness_settings, container)
+    evidence.add(f"{container.ref}: allowPrivilegeEscalation={value}", where)
+    if context.get("privileged") is True:
+        evidence.finding(f"{container.ref} is privileged, which always allows privilege escalation", where)
+    if "SYS_ADMIN" in _normalised(_capabilities(context, "add")):
+        evidence.finding(f"{container.ref} adds CAP_SYS_ADMIN, which always allows privilege escalation", where)
+    if value is not False:
+        evidence.finding(f"{container.ref} does not set securityContext.allowPrivilegeEscalation: false "
+                         f"(it is {'unset, so true' if value is None else value})", where)
+    evidence.fail_if_findings(f"{container} can gain more privileges than it starts with")
+
+
+def _capabilities(context: Mapping[str, Any], which: str) -> list[str]:
+    """The capabilities a securityContext drops or adds, as written."""
+    capabilities = context.get("capabilities")
+    names = (capabilities.get(which) or []) if isinstance(capabilities, Mapping) else []
+    return [str(name) for name in names]
+
+
+def _normalised(capabilities: list[str]) -> set[str]:
+    return {name.upper().removeprefix("CAP_") for name in capabilities}
+
+
+@check("SEC-CAPS-DROPPED")
+def test_capabilities_dropped(container: Container, readiness_settings: Settings, evidence: Evidence) -> None:
+    context = container.security_context
+    dropped = _capabilities(context, "drop")
+    added = _normalised(_capabilities(context, "add"))
+    where = _container_line(readiness_settings, container)
+    evidence.add(f"{container.ref}: capabilities drop={dropped} add={sorted(added)}", where)
+    if "ALL" not in dropped:
+        hint = " (write ALL in capitals: Pod Security admission only knows ALL)" if "all" in dropped else ""
+        evidence.finding(f"{container.ref} does not drop ALL capabilities{hint}", where)
+    extra = sorted(added - RESTRICTED_ADDABLE_CAPS)
+    if extra:
+        evidence.finding(f"{container.ref} adds {', '.join(extra)} back (only NET_BIND_SERVICE is acceptable)", where)
+    if context.get("privileged") is True:
+        evidence.finding(f"{container.ref} is privileged, which grants every capability whatever it drops", where)
+    evidence.fail_if_findings(f"{container} keeps Linux capabilities it should not have")
+
+
+# --- network ----------------------------------------------------------------------------------------
+
+def _covers(pattern: str, host: str) -> bool:
+    if pattern.startswith("*."):
+        head, _, tail = host.partition(".")
+        return bool(head) and tail == pattern[2:]
+    return pattern == host
+
+
+@check("SEC-INGRESS-TLS")
+def test_ingress_serves_tls(manifests: ObjectSet, evidence: Evidence) -> None:
+    ingresses = manifests.of_kind("Ingress")
+    if not ingresses:
+        balancers = [s for s in manifests.of_kind("Service") if s.spec.get("type") == "LoadBalancer"]
+        if balancers:
+            unverified(f"no Ingress: traffic enters through {balancers[0]}, whose TLS the manifests do not show; "
+                       "check it on the running service with --readiness-url (SEC-LIVE-TLS)")
+        not_applicable("the manifests define no Ingress and no LoadBalancer Service")
+    for ingress in ingresses:
+        tls = [t for t in ingress.spec.get("tls") or [] if isinstance(t, Mapping)]
+        rules = [r for r in ingress.spec.get("rules") or [] if isinstance(r, Mapping)]
+        hosts = [str(r["host"]) for r in rules if r.get("host")]
+        evidence.add(f"{ingress.ref}: hosts {hosts}, tls {[t.get('hosts') for t in tls]}", ingress.location)
+        if not tls:
+            evidence.finding(f"{ingress.ref} has no spec.tls: it serves plain HTTP", ingress.location)
+            continue
+        for entry in tls:
+            if not entry.get("secretName"):
+                evidence.finding(f"{ingress.ref} tls entry for {entry.get('hosts')} names no secretName",
+                                 ingress.location)
+        covered = [str(h) for t in tls if t.get("secretName") for h in t.get("hosts") or []]
+        for host in hosts:
+            if not any(_covers(pattern, host) for pattern in covered):
+                evidence.finding(f"{ingress.ref} host {host} is not covered by any tls entry", ingress.location)
+        if str(ingress.annotations.get(NGINX_SSL_REDIRECT, "")).lower() == "false":
+            evidence.finding(f"{ingress.ref} sets {NGINX_SSL_REDIRECT}: \"false\", so plain HTTP is served too",
+                             ingress.location)
+    evidence.fail_if_findings("Ingress traffic is not protected by TLS")
 
 
 @pytest.mark.parametrize("check_id", manual_params("security"))

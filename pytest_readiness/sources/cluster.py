@@ -209,6 +209,8 @@ def load_snapshot(target: ClusterTarget, *, page_size: int = 500, timeout: float
     """List every collected kind once; raises ClusterUnavailable if the cluster cannot be read at all."""
     from kubernetes.client.exceptions import ApiException
 
+    if page_size < 1:
+        raise ValueError(f"page_size must be at least 1, not {page_size}")
     session = _connect_in_cluster(target, timeout) if target.in_cluster else _connect(target, timeout)
     objects: list[KubeObject] = []
     denied: dict[str, str] = {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,16 +22,20 @@ NS = k.NAMESPACE
 
 @dataclass
 class Clients:
-    core: client.CoreV1Api
-    apps: client.AppsV1Api
-    policy: client.PolicyV1Api
-    autoscaling: client.AutoscalingV2Api
-    networking: client.NetworkingV1Api
-    api_client: client.ApiClient
+    """The client's API objects; typed Any because the tests walk optional model fields freely."""
+
+    core: Any
+    apps: Any
+    policy: Any
+    autoscaling: Any
+    networking: Any
+    api_client: Any
 
 
 def connect(kubeconfig: Path) -> Clients:
-    api_client = config.new_client_from_config(config_file=str(kubeconfig), persist_config=False)
+    api_client: Any = config.new_client_from_config(  # type: ignore[no-untyped-call]
+        config_file=str(kubeconfig), persist_config=False
+    )
     return Clients(
         client.CoreV1Api(api_client),
         client.AppsV1Api(api_client),
@@ -56,7 +60,7 @@ def kube(api: KubeApiEmulator, tmp_path: Path) -> Iterator[Clients]:
 
 
 def status_of(error: pytest.ExceptionInfo[ApiException]) -> dict[str, Any]:
-    body: dict[str, Any] = json.loads(error.value.body)
+    body: dict[str, Any] = json.loads(error.value.body or "")
     return body
 
 
@@ -65,8 +69,8 @@ def names(items: list[Any]) -> list[str]:
 
 
 def test_discovery_and_version(kube: Clients) -> None:
-    version = client.VersionApi(kube.api_client).get_code()
-    groups = client.ApisApi(kube.api_client).get_api_versions()
+    version: Any = client.VersionApi(kube.api_client).get_code()
+    groups: Any = client.ApisApi(kube.api_client).get_api_versions()
     core_resources = kube.core.get_api_resources()
 
     assert version.git_version == "v1.30.6"
@@ -295,7 +299,7 @@ def test_denied_pod_logs(api: KubeApiEmulator, kube: Clients) -> None:
 
 def test_every_write_is_refused_with_405_and_recorded(api: KubeApiEmulator, kube: Clients) -> None:
     api.add(k.deployment("web"))
-    writes = [
+    writes: list[Callable[[], Any]] = [
         lambda: kube.apps.create_namespaced_deployment(NS, k.deployment("new")),
         lambda: kube.apps.patch_namespaced_deployment("web", NS, {"spec": {"replicas": 1}}),
         lambda: kube.apps.replace_namespaced_deployment("web", NS, k.deployment("web")),
