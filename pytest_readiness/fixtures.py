@@ -47,11 +47,16 @@ def load_manifests(config: pytest.Config) -> ObjectSet:
 
 
 def object_sets(config: pytest.Config) -> list[ObjectSet | Unverified]:
-    """Every source of Kubernetes objects in this run: the repo's manifests (and, later, live clusters)."""
+    """Every source of Kubernetes objects in this run: the repo's manifests, and the live cluster if one
+    is named (its top-level workloads only; an unreadable cluster is one error param)."""
+    from pytest_readiness.cluster_fixtures import cluster_object_sets
+
+    sets: list[ObjectSet | Unverified]
     try:
-        return [load_manifests(config)]
+        sets = [load_manifests(config)]
     except Unverified as absent:
-        return [absent]
+        sets = [absent]
+    return sets + list(cluster_object_sets(config))
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,14 @@ def manifests(pytestconfig: pytest.Config) -> ObjectSet:
         more = f" (and {len(objects.problems) - 1} more)" if len(objects.problems) > 1 else ""
         raise SourceError(str(first.location), first.message + more)
     return objects
+
+
+@pytest.fixture(scope="session")
+def cluster_snapshot(pytestconfig: pytest.Config) -> Any:
+    """The live cluster's objects (`sources.cluster.ClusterSnapshot`), listed once per session."""
+    from pytest_readiness.cluster_fixtures import load_cluster
+
+    return load_cluster(pytestconfig)
 
 
 @pytest.fixture(scope="session")

@@ -53,12 +53,14 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {text}")
     if not config.getoption("readiness"):
         return
-    from pytest_readiness import fixtures
+    from pytest_readiness import cluster_fixtures, fixtures, live_fixtures
     from pytest_readiness.runtime import ReadinessRuntime
 
     resolved = settings.from_config(config)
     config.pluginmanager.register(ReadinessRuntime(config, resolved), "readiness-runtime")
     config.pluginmanager.register(fixtures, "readiness-fixtures")
+    config.pluginmanager.register(cluster_fixtures, "readiness-cluster")
+    config.pluginmanager.register(live_fixtures, "readiness-live-fixtures")
     extra = [str(resolved.resolve(p)) for p in resolved.paths]
     # Files, not the folder: initial paths are collected whatever the project's python_files says.
     checklist = sorted(str(p) for p in CHECKLIST_DIR.glob("test_*.py"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 
 from pytest_readiness.catalog import Check
@@ -22,6 +23,14 @@ class Status(StrEnum):
         return self in (Status.FAILED, Status.ERROR)
 
 
+class Change(StrEnum):
+    """A result compared with the baseline run (--readiness-baseline)."""
+
+    NEW = "new"  # failing now, not failing in the baseline
+    KNOWN = "known"  # failing now and in the baseline
+    FIXED = "fixed"  # failing in the baseline, passing (or not applicable) now
+
+
 @dataclass(frozen=True)
 class EvidenceItem:
     location: Location | None
@@ -29,6 +38,21 @@ class EvidenceItem:
 
     def __str__(self) -> str:
         return f"{self.location}: {self.detail}" if self.location else self.detail
+
+
+@dataclass(frozen=True)
+class AppliedWaiver:
+    """What turned a failure into WAIVED: a readiness.toml waiver or a Kubernetes annotation."""
+
+    source: str  # "readiness.toml:14" or "annotation readiness.io/waive-rel-replicas on Deployment/x (file:line)"
+    justification: str
+    approver: str = ""  # annotations have none
+    expires: date | None = None  # annotations do not expire
+
+    def __str__(self) -> str:
+        who = f", approved by {self.approver}" if self.approver else ""
+        until = f", expires {self.expires}" if self.expires else ""
+        return f"waived: {self.justification} ({self.source}{who}{until})"
 
 
 @dataclass
@@ -40,7 +64,8 @@ class CheckResult:
     message: str = ""
     evidence: list[EvidenceItem] = field(default_factory=list)
     findings: list[EvidenceItem] = field(default_factory=list)  # located problems, for SARIF annotations
-    waiver: str = ""
+    waiver: AppliedWaiver | None = None
+    change: Change | None = None
 
     @property
     def key(self) -> str:
@@ -59,3 +84,6 @@ class ResultStore:
         for result in self.results:
             grouped.setdefault(result.check.category, []).append(result)
         return grouped
+
+    def of_check(self, check_id: str) -> list[CheckResult]:
+        return [r for r in self.results if r.check.id == check_id]

@@ -1,4 +1,5 @@
-"""The hooks that run only under --readiness: settings, fixtures, outcomes into the result model."""
+"""The hooks that run only under --readiness: settings, fixtures, outcomes into the result model,
+waivers, the exit policy and the reports."""
 
 from __future__ import annotations
 
@@ -10,16 +11,26 @@ import pytest
 
 from pytest_readiness import fixtures
 from pytest_readiness.api import Evidence, conftest_checks, lookup
+from pytest_readiness.attestation import readiness_file_of, session_today
+from pytest_readiness.baseline import Baseline
+from pytest_readiness.baseline import load as load_baseline
 from pytest_readiness.catalog import Check
+from pytest_readiness.kube import KubeObject, Location
 from pytest_readiness.outcomes import NotApplicable, SourceError, Unverified
-from pytest_readiness.results import CheckResult, ResultStore, Status
+from pytest_readiness.results import CheckResult, EvidenceItem, ResultStore, Status
 from pytest_readiness.secrets import mask_in_text
 from pytest_readiness.settings import Settings
 from pytest_readiness.sources import SourceCache
+from pytest_readiness.verdict import Policy, RunReport, assemble
+from pytest_readiness.waivers import WaiverBook, object_key
 
 STORE_KEY = pytest.StashKey[ResultStore]()
-ORGANISATION_MODULE = Path(__file__).parent / "checklist" / "test_organisation.py"
+REPORT_KEY = pytest.StashKey[RunReport]()
 RESULT_KEY = pytest.StashKey[CheckResult]()
+CHECKLIST_DIR = Path(__file__).parent / "checklist"
+ORGANISATION_MODULE = CHECKLIST_DIR / "test_organisation.py"
+ATTESTATIONS_MODULE = CHECKLIST_DIR / "test_attestations.py"
+_FAILURE_EXCEPTIONS = (AssertionError, pytest.fail.Exception, SourceError)
 
 
 class OrganisationModule(pytest.Module):
@@ -37,9 +48,16 @@ def check_of(item: pytest.Item) -> Check | None:
     return lookup(str(marker.args[0])) if marker and marker.args else None
 
 
-def target_of(item: pytest.Item) -> str:
+def target_of(item: pytest.Item, check: Check) -> str:
     callspec = getattr(item, "callspec", None)
-    return callspec.id if callspec is not None else ""
+    target = callspec.id if callspec is not None else ""
+    return "" if target == check.id else target  # manual items are parametrized by their own id
+
+
+def workload_of(item: pytest.Item) -> KubeObject | None:
+    param = getattr(item, "callspec", None) and item.callspec.params.get("kube_param")  # type: ignore[attr-defined]
+    workload = getattr(param, "workload", None)
+    return workload.obj if workload is not None else None
 
 
 def _status(report: pytest.TestReport, call: pytest.CallInfo[None]) -> Status | None:
@@ -67,12 +85,30 @@ def _message(call: pytest.CallInfo[None]) -> str:
     return text or type(exc).__name__
 
 
+def _masked(items: list[EvidenceItem]) -> list[EvidenceItem]:
+    return [EvidenceItem(i.location, mask_in_text(i.detail)) for i in items]
+
+
+def _source_error_finding(exc: BaseException | None) -> list[EvidenceItem]:
+    """A malformed input's file:line, so SARIF can point at the parse error."""
+    if not isinstance(exc, SourceError):
+        return []
+    path, _, line = exc.where.rpartition(":")
+    if not (path and line.isdigit()):
+        return []
+    return [EvidenceItem(Location(path, int(line)), mask_in_text(exc.problem))]
+
+
 def _longrepr(check: Check, result: CheckResult) -> str:
     lines = [f"[{check.id}] {check.title} ({check.category}, {check.priority}): {result.status.value}"]
     lines.append(result.message)
     for item in result.evidence:
         lines.append(f"  evidence: {item}")
-    if check.remediation and result.status is Status.FAILED:
+    if result.waiver:
+        lines.append(str(result.waiver))
+    if result.change:
+        lines.append(f"baseline: {result.change.value}")
+    if check.remediation and result.status in (Status.FAILED, Status.WAIVED):
         lines.append("remediation:")
         lines.extend(f"  {line}" for line in check.remediation.splitlines())
     return mask_in_text("\n".join(lines))
@@ -84,12 +120,62 @@ class ReadinessRuntime:
         config.stash[fixtures.SETTINGS_KEY] = settings
         config.stash[fixtures.CACHE_KEY] = SourceCache()
         config.stash[STORE_KEY] = ResultStore()
+        try:
+            self.today = session_today(config)
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        self.settings = settings
+        self.policy = Policy(settings.fail_on, settings.strict, settings.fail_on_new, settings.ignore_annotations)
+        self.baseline: Baseline | None = None
+        if settings.baseline:
+            try:
+                self.baseline = load_baseline(self.output_path(settings.baseline))
+            except ValueError as exc:
+                raise pytest.UsageError(f"--readiness-baseline: {exc}") from None
+        elif settings.fail_on_new:
+            raise pytest.UsageError("--readiness-fail-on-new needs --readiness-baseline (a previous JSON report)")
+        self._book: WaiverBook | None = None
+        self.other_failures = 0
+        self.workloads: dict[tuple[str, str], KubeObject] = {}
+        self.workload_by_node: dict[str, tuple[str, str]] = {}
+        if config.pluginmanager.hasplugin("html"):
+            from pytest_readiness.reporting.html import HtmlHooks
+
+            config.pluginmanager.register(HtmlHooks(config), "readiness-html")
+
+    def output_path(self, value: str) -> Path:
+        """Report and baseline paths are relative to the directory pytest was started in."""
+        return self.config.invocation_params.dir / value
+
+    @property
+    def book(self) -> WaiverBook:
+        if self._book is None:
+            file = readiness_file_of(self.config)
+            self._book = WaiverBook(file.waivers, self.today, not self.settings.ignore_annotations)
+        return self._book
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_pycollect_makemodule(self, module_path: Path, parent: pytest.Collector) -> pytest.Module | None:
         if module_path == ORGANISATION_MODULE:
             return OrganisationModule.from_parent(parent, path=module_path)
         return None
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        # Manual items run from test_attestations.py only; a category module's leftover placeholder is dropped.
+        duplicates = [
+            item for item in items
+            if (check := check_of(item)) is not None and check.verify == "manual"
+            and item.path.parent == CHECKLIST_DIR and item.path != ATTESTATIONS_MODULE
+        ]
+        if duplicates:
+            config.hook.pytest_deselected(items=duplicates)
+            items[:] = [item for item in items if item not in duplicates]
+        for item in items:
+            obj = workload_of(item)
+            if obj is not None:
+                self.workloads.setdefault(object_key(obj), obj)
+                self.workload_by_node[item.nodeid] = object_key(obj)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
@@ -98,57 +184,103 @@ class ReadinessRuntime:
         report = yield
         check = check_of(item)
         if check is None or call.when == "teardown" or RESULT_KEY in item.stash:
+            if report.failed and not hasattr(report, "wasxfail"):
+                self.other_failures += 1
             return report
         status = _status(report, call)
         if status is None:
             return report
+        exc = call.excinfo.value if call.excinfo else None
         evidence = item.stash.get(fixtures.EVIDENCE_KEY, Evidence())
         result = CheckResult(
             check=check,
             nodeid=item.nodeid,
-            target=target_of(item),
+            target=target_of(item, check),
             status=status,
             message=mask_in_text(_message(call)),
-            evidence=list(evidence.items),
-            findings=list(evidence.findings),
+            evidence=_masked(evidence.items),
+            findings=_masked(evidence.findings) or _source_error_finding(exc),
         )
+        self.book.apply(result, workload_of(item))
+        if self.baseline is not None:
+            result.change = self.baseline.change_of(result)
         item.stash[RESULT_KEY] = result
         self.config.stash[STORE_KEY].add(result)
-        item.user_properties.extend(
-            [
-                ("readiness_id", check.id),
-                ("category", check.category),
-                ("priority", check.priority),
-                ("status", status.value),
-            ]
-            + [("evidence", mask_in_text(str(e))) for e in result.evidence]
-        )
-        if report.skipped and isinstance(report.longrepr, tuple):
-            _path, _line, _ = report.longrepr
-            where = item.location
-            report.longrepr = (where[0], (where[1] or 0) + 1, f"{status.value}: {result.message}")
-        if status in (Status.FAILED, Status.ERROR) and isinstance(call.excinfo.value if call.excinfo else None,
-                                                                  AssertionError | pytest.fail.Exception
-                                                                  | SourceError):
-            report.longrepr = _longrepr(check, result)
+        properties = [
+            ("readiness_id", check.id),
+            ("category", check.category),
+            ("priority", check.priority),
+            ("status", result.status.value),
+            *(("evidence", str(e)) for e in result.evidence),
+            *((("waiver", str(result.waiver)),) if result.waiver else ()),
+            *((("baseline", result.change.value),) if result.change else ()),
+        ]
+        item.user_properties.extend(properties)
+        report.user_properties.extend(properties)
+        self._shape_report(report, item, check, result, exc)
         return report
 
-    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        from pytest_readiness.reporting.terminal import quick_assessment, worst_failures
+    def _shape_report(self, report: pytest.TestReport, item: pytest.Item, check: Check, result: CheckResult,
+                      exc: BaseException | None) -> None:
+        """The pytest report tells the same story as the result, and shows no secret."""
+        if result.status is Status.WAIVED:
+            report.outcome = "skipped"
+            report.wasxfail = str(result.waiver)  # type: ignore[attr-defined]
+            report.readiness_waived = True  # type: ignore[attr-defined]
+            report.longrepr = _longrepr(check, result)
+        elif report.skipped and isinstance(report.longrepr, tuple):
+            where = item.location
+            report.longrepr = (where[0], (where[1] or 0) + 1, f"{result.status.value}: {result.message}")
+        elif result.status.counts_as_failure and isinstance(exc, _FAILURE_EXCEPTIONS):
+            report.longrepr = _longrepr(check, result)
+        elif report.failed:  # an unexpected exception: keep pytest's traceback unless it must change
+            original = str(report.longrepr)
+            text = original if result.message in original else f"{original}\n{result.message}"
+            if mask_in_text(text) != original:
+                report.longrepr = mask_in_text(text)
+        report.sections = [(title, mask_in_text(content)) for title, content in report.sections]
 
-        store = self.config.stash[STORE_KEY]
-        if not store.results:
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str] | None:
+        if getattr(report, "readiness_waived", False):
+            return "waived", "w", "WAIVED"
+        return None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        from pytest_readiness.reporting import junit
+
+        report = assemble(
+            self.config.stash[STORE_KEY].results, readiness_file_of(self.config), self.book, self.policy,
+            self.today, self.baseline, self.workloads, self.workload_by_node,
+        )
+        report.exit_status = self._exit_status(int(session.exitstatus), report)
+        self.config.stash[REPORT_KEY] = report
+        if self.settings.json:
+            from pytest_readiness.reporting.json_report import write_json
+
+            write_json(report, self.output_path(self.settings.json), self.settings.project)
+        if self.settings.sarif:
+            from pytest_readiness.reporting.sarif import write_sarif
+
+            write_sarif(report, self.output_path(self.settings.sarif), self.settings.project)
+        junit.add_global_properties(self.config, report)
+        session.exitstatus = report.exit_status
+
+    def _exit_status(self, status: int, report: RunReport) -> int:
+        if status not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not report.results:
+            return status
+        if self.other_failures or not report.verdict.passed:
+            return pytest.ExitCode.TESTS_FAILED
+        return pytest.ExitCode.OK
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        from pytest_readiness.reporting.terminal import summary_lines
+
+        report = self.config.stash.get(REPORT_KEY, None)
+        if report is None or not report.results:
             return
-        terminalreporter.section("production readiness: quick assessment")
-        for line in quick_assessment(store):
-            terminalreporter.write_line(line)
-        worst = worst_failures(store)
-        if worst:
-            terminalreporter.section("worst failures by priority", sep="-")
-            for line in worst:
-                terminalreporter.write_line(mask_in_text(line))
-        unverified = sum(r.status is Status.UNVERIFIED for r in store.results)
-        if unverified:
-            terminalreporter.write_line(
-                f"{unverified} checks unverified (input absent or needs attestation): see the skip reasons (-rs)"
-            )
+        for title, lines in summary_lines(report):
+            terminalreporter.section(title, sep="=" if title.startswith("production readiness") else "-")
+            for line in lines:
+                terminalreporter.write_line(line)

@@ -25,7 +25,9 @@ class Settings:
     manifests: str = _opt(
         "deployment/kubernetes", "Kubernetes manifests: a directory, a file, a kustomization or '-' for stdin"
     )
-    helm_values: tuple[str, ...] = _opt((), "values files for `helm template` (-f), relative to the project", "linelist")
+    helm_values: tuple[str, ...] = _opt(
+        (), "values files for `helm template` (-f), relative to the project", "linelist"
+    )
     helm_release: str = _opt("release-name", "release name for `helm template` (helm's own default)")
     dockerfile: str = _opt("deployment/Dockerfile", "the Dockerfile that builds the service image")
     docs: str = _opt("docs", "documentation directory")
@@ -75,6 +77,8 @@ class Settings:
     json: str = _opt("", "write the JSON report here")
     sarif: str = _opt("", "write static findings as SARIF 2.1.0 here")
     baseline: str = _opt("", "previous JSON report: mark failures new or known")
+    fail_on_new: bool = _opt(False, "with --readiness-baseline: only failures new against the baseline fail the run",
+                             "bool")
 
     def resolve(self, relative: str) -> Path:
         path = Path(relative)

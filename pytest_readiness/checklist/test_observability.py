@@ -15,6 +15,7 @@ import yaml
 
 from pytest_readiness import Evidence, SourceError, Unverified, check, not_applicable, unverified
 from pytest_readiness.attestation import manual_params
+from pytest_readiness.fixtures import load_manifests
 from pytest_readiness.kube import KubeObject, Location, ObjectSet, Workload, selector_matches
 from pytest_readiness.sources.agent_config import AgentConfig
 from pytest_readiness.sources.repo import Repo
@@ -36,6 +37,21 @@ def _optional(request: pytest.FixtureRequest, name: str) -> Any:
         return request.getfixturevalue(name)
     except Unverified:
         return None
+
+
+def _readable_manifests(request: pytest.FixtureRequest) -> ObjectSet | None:
+    """The manifests that parsed, for checks that look for something: a find in them is a find."""
+    try:
+        return load_manifests(request.config)
+    except Unverified:
+        return None
+
+
+def _require_complete(objects: ObjectSet | None, missing: str) -> None:
+    """What was not found may sit in a manifest that could not be read: no verdict then."""
+    if objects is not None and objects.problems:
+        first = objects.problems[0]
+        raise SourceError(str(first.location), f"{first.message} (so {missing} may be in it)")
 
 
 # --- the environment the manifests give each container ------------------------------------------
@@ -352,8 +368,11 @@ def test_dashboards_in_repo(repo: Repo, request: pytest.FixtureRequest, evidence
         match = _IAC_DASHBOARD.search(repo.text(path) or "")
         if match:
             evidence.add(f"infrastructure as code defines {match.group(0)}", path)
-    for detail, where in _manifest_dashboards(_optional(request, "manifests")):
+    objects = _readable_manifests(request)
+    for detail, where in _manifest_dashboards(objects):
         evidence.add(detail, where)
+    if not evidence.items:
+        _require_complete(objects, "a dashboard ConfigMap")
     assert evidence.items, (
         "no dashboard definition in the repository: looked for Grafana dashboard JSON (with panels), Azure "
         "Monitor workbooks, Azure dashboard templates (ARM/Bicep/Terraform) and grafana_dashboard ConfigMaps"
@@ -413,7 +432,8 @@ def _rule_documents(repo: Repo, path: str) -> Iterator[tuple[Any, int]]:
 def alert_rules(repo: Repo, objects: ObjectSet | None) -> list[AlertRule]:
     """Alert rules of PrometheusRule manifests and Prometheus rules files anywhere in the repo."""
     rules: list[AlertRule] = []
-    seen = {o.location.path for o in objects.objects} if objects else set()
+    seen = {o.location.path for o in objects.objects} | {p.location.path for p in objects.problems} if objects \
+        else set()
     seen.update(repo.ci_files())
     for obj in objects.of_kind("PrometheusRule") if objects else []:
         rules.extend(_rules_of(obj.spec.get("groups"), repo, obj.location))
@@ -519,9 +539,11 @@ ALERT_KINDS = {
 
 def _check_alert(check_id: str, repo: Repo, request: pytest.FixtureRequest, evidence: Evidence) -> None:
     label, pattern, problem_of = ALERT_KINDS[check_id]
-    rules = alert_rules(repo, _optional(request, "manifests"))
+    objects = _readable_manifests(request)
+    rules = alert_rules(repo, objects)
     candidates = [r for r in rules if pattern.search(r.name) or pattern.search(r.expr)]
     if not candidates:
+        _require_complete(objects, f"an alert on {label}")
         pytest.fail(f"no alert rule on {label} among the {len(rules)} alert rules in the repo"
                     + (f" ({', '.join(r.name for r in rules)})" if rules else
                        ": commit a PrometheusRule manifest or Prometheus rules file"), pytrace=False)
@@ -531,6 +553,7 @@ def _check_alert(check_id: str, repo: Repo, request: pytest.FixtureRequest, evid
             evidence.add(f"alert {rule.name}: {' '.join(rule.expr.split())}", rule.where)
             return
         evidence.finding(f"alert {rule.name}: {problem}", rule.where)
+    _require_complete(objects, f"an alert on {label}")
     if all(UNREADABLE in f.detail for f in evidence.findings):
         unverified(f"found alert rules on {label} but could not read their thresholds: "
                    + "; ".join(str(f) for f in evidence.findings) + ". Verify them by hand and waive this check")
@@ -584,7 +607,9 @@ def _runbook_problem(url: str, repo: Repo) -> str | None:
 
 @check("OBS-ALERT-RUNBOOKS")
 def test_alerts_link_runbooks(repo: Repo, request: pytest.FixtureRequest, evidence: Evidence) -> None:
-    rules = alert_rules(repo, _optional(request, "manifests"))
+    objects = _readable_manifests(request)
+    rules = alert_rules(repo, objects)
+    _require_complete(objects, "more alert rules")
     if not rules:
         unverified("no alert rules in the repo to check for runbook links (the OBS-ALERT-* checks report that)")
     for rule in rules:

@@ -491,8 +491,8 @@ def test_manifests_validate(pytestconfig: pytest.Config, readiness_settings: Set
                 evidence.finding(detail, where)
     seen: dict[tuple[str, str, str | None, str], KubeObject] = {}
     for obj in objects.objects:
-        for problem in _object_problems(obj):
-            evidence.finding(f"{obj.ref}: {problem}", obj.location)
+        for detail in _object_problems(obj):
+            evidence.finding(f"{obj.ref}: {detail}", obj.location)
         if _identity(obj) in seen and obj.kind not in UNNAMED_KINDS:
             evidence.finding(f"{obj.ref} is defined twice (also at {seen[_identity(obj)].location}): the later one "
                              "silently replaces the earlier", obj.location)
@@ -517,13 +517,13 @@ class Topic:
 
 
 TOPICS = {
-    "OPS-DOCS-ARCHITECTURE": Topic("an architecture document", re.compile(r"architect|system[-_ ]?design", re.I),
+    "OPS-DOCS-ARCHITECTURE": Topic("architecture document", re.compile(r"architect|system[-_ ]?design", re.I),
                                    re.compile(r"architecture|system design", re.I), "docs/architecture.md"),
-    "OPS-DOCS-RUNBOOKS": Topic("runbooks", re.compile(r"run-?books?|playbooks?", re.I),
+    "OPS-DOCS-RUNBOOKS": Topic("runbook", re.compile(r"run-?books?|playbooks?", re.I),
                                re.compile(r"run-?books?|playbooks?", re.I), "docs/runbooks/"),
-    "OPS-DOCS-API": Topic("an API reference", re.compile(r"(?:^|[-_/])api(?:[-_.]|$)|openapi|swagger", re.I),
+    "OPS-DOCS-API": Topic("API reference", re.compile(r"(?:^|[-_/])api(?:[-_.]|$)|openapi|swagger", re.I),
                           re.compile(r"\bAPI\b|endpoints", re.I), "docs/api.md"),
-    "OPS-DOCS-TROUBLESHOOTING": Topic("a troubleshooting guide",
+    "OPS-DOCS-TROUBLESHOOTING": Topic("troubleshooting guide",
                                       re.compile(r"troubleshoot|known[-_]issues|common[-_]issues", re.I),
                                       re.compile(r"troubleshoot|common (?:issues|problems)|known issues", re.I),
                                       "docs/troubleshooting.md"),
@@ -566,7 +566,7 @@ def _check_docs(check_id: str, repo: Repo, settings: Settings, evidence: Evidenc
         evidence.add(f"{topic.what}: {why} ({words} words)", Location(path, line))
         if words >= MIN_DOC_WORDS:
             substantial.append(path)
-    assert substantial, (f"{topic.what} is a stub: {', '.join(p for p, _, _ in docs)} "
+    assert substantial, (f"the {topic.what} is a stub: {', '.join(p for p, _, _ in docs)} "
                          f"has fewer than {MIN_DOC_WORDS} words")
     return substantial
 

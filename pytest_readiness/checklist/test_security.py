@@ -225,7 +225,7 @@ def _report_secrets(findings: Iterable[SecretFinding], evidence: Evidence) -> in
 def test_api_authentication_configured(agent_config: AgentConfig, evidence: Evidence) -> None:
     section = agent_config.section(AUTH)
     if section is None:
-        unverified(f"{agent_config.where(AUTH)} has no [{AUTH}] table: enable authentication there "
+        unverified(f"{agent_config.display} has no [{AUTH}] table: enable authentication there "
                    "(enabled = true, mode = \"jwt\", issuer, audience), or prove it on the running "
                    "service with --readiness-url (SEC-LIVE-AUTH)")
     for key in ("enabled", "mode", "issuer", "audience"):

@@ -1,36 +1,32 @@
-"""The Quick Assessment table at the end of a run, like the seed checklist's."""
+"""The terminal summary: Quick Assessment, worst failures, sign-off, waivers, baseline, verdict."""
 
 from __future__ import annotations
 
-from pytest_readiness.catalog import CATEGORIES, CATEGORY_PRIORITY, PRIORITIES
-from pytest_readiness.results import CheckResult, ResultStore, Status
+from pytest_readiness.catalog import PRIORITIES
+from pytest_readiness.results import CheckResult, Status
+from pytest_readiness.verdict import RunReport
 
 COLUMNS = (Status.PASSED, Status.FAILED, Status.ERROR, Status.WAIVED, Status.UNVERIFIED, Status.NOT_APPLICABLE)
 HEADINGS = ("passed", "failed", "error", "waived", "unverified", "n/a")
+Section = tuple[str, list[str]]
 
 
-def category_status(results: list[CheckResult]) -> str:
-    statuses = {r.status for r in results}
-    if not results:
-        return "not run"
-    if Status.FAILED in statuses or Status.ERROR in statuses:
-        return "FAIL"
-    if Status.UNVERIFIED in statuses:
-        return "INCOMPLETE"
-    return "PASS"
+def _score(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}%"
 
 
-def quick_assessment(store: ResultStore) -> list[str]:
-    grouped = store.by_category()
-    header = f"{'Category':<14} {'Status':<11} " + " ".join(f"{h:>10}" for h in HEADINGS) + "  Priority"
+def quick_assessment(report: RunReport) -> list[str]:
+    header = f"{'Category':<14} {'Status':<11} {'Score':>6} " + " ".join(f"{h:>10}" for h in HEADINGS) + "  Priority"
     lines = [header, "-" * len(header)]
-    for category in CATEGORIES:
-        results = grouped.get(category, [])
-        counts = " ".join(f"{sum(r.status is s for r in results):>10}" for s in COLUMNS)
-        priority = CATEGORY_PRIORITY[category] if category != "compliance" else "variable"
-        lines.append(f"{category.title():<14} {category_status(results):<11} {counts}  {priority}")
-    total = " ".join(f"{sum(r.status is s for r in store.results):>10}" for s in COLUMNS)
-    lines.append(f"{'Total':<14} {category_status(store.results):<11} {total}")
+    for c in report.categories:
+        numbers = " ".join(f"{c.counts[s.value]:>10}" for s in COLUMNS)
+        lines.append(f"{c.name.title():<14} {c.status:<11} {_score(c.score):>6} {numbers}  {c.priority}")
+    total = " ".join(f"{report.totals[s.value]:>10}" for s in COLUMNS)
+    overall = "FAIL" if any(c.status == "FAIL" for c in report.categories) else (
+        "INCOMPLETE" if report.totals[Status.UNVERIFIED.value] else "PASS")
+    lines.append(f"{'Total':<14} {overall:<11} {'':>6} {total}")
+    lines.append("score: passed share of applicable checks, weighted critical 4, high 3, medium 2, low 1 "
+                 "(never the gate; see docs/reports.md)")
     return lines
 
 
@@ -41,10 +37,88 @@ def one_line(result: CheckResult) -> str:
     return result.message.splitlines()[0] if result.message else ""
 
 
-def worst_failures(store: ResultStore, limit: int = 10) -> list[str]:
-    failures = [r for r in store.results if r.status.counts_as_failure]
+def worst_failures(report: RunReport, limit: int = 10) -> list[str]:
+    failures = [r for r in report.results if r.status.counts_as_failure]
     failures.sort(key=lambda r: (PRIORITIES.index(r.check.priority), r.check.category, r.key))
-    lines = [f"{r.check.priority:<8} {r.key}: {r.check.title}: {one_line(r)}" for r in failures[:limit]]
+    not_gating = set(report.verdict.not_gating)
+    lines = []
+    for r in failures[:limit]:
+        tags = [r.change.value] if r.change else []
+        tags += ["not gating"] if r.key in not_gating else []
+        marks = f" [{', '.join(tags)}]" if tags else ""
+        lines.append(f"{r.check.priority:<8} {r.key}{marks}: {r.check.title}: {one_line(r)}")
     if len(failures) > limit:
         lines.append(f"... and {len(failures) - limit} more")
     return lines
+
+
+def signoff_table(report: RunReport) -> list[str]:
+    header = f"{'Check':<22} {'Reviewer':<28} {'Date':<10}  {'Status':<40} Source"
+    lines = [header, "-" * len(header)]
+    for row in report.signoffs:
+        if row.state == "missing":
+            status = "[ ] missing"
+        elif row.state == "approved":
+            status = f"[x] approved, valid through {row.valid_through}"
+        elif row.state == "expired":
+            status = f"[ ] expired after {row.valid_through}"
+        else:
+            status = f"[ ] {row.state}"
+        date = str(row.date) if row.date else "-"
+        lines.append(f"{row.label:<22} {row.reviewer or '-':<28} {date:<10}  {status:<40} {row.source}")
+    return lines
+
+
+def waiver_lines(report: RunReport) -> list[str]:
+    lines = []
+    for w in sorted(report.waivers, key=lambda w: (w.state, w.check_id, w.object)):
+        scope = f"{w.check_id}[{w.object}]" if w.object else w.check_id
+        who = f" approved by {w.approver}," if w.approver else ""
+        until = f" expires {w.expires}," if w.expires else ""
+        matched = f" covers {', '.join(w.matched)}" if w.matched else ""
+        lines.append(f"{w.state.upper():<13} {scope}:{who}{until} {w.justification!r} ({w.source}){matched}")
+    return lines
+
+
+def baseline_lines(report: RunReport) -> list[str]:
+    diff = report.baseline
+    if diff is None:
+        return []
+    lines = [f"against {diff.path}: {len(diff.new)} new, {len(diff.known)} known, {len(diff.fixed)} fixed"]
+    lines += [f"new    {key}" for key in diff.new]
+    lines += [f"fixed  {key}" for key in diff.fixed]
+    return lines
+
+
+def verdict_lines(report: RunReport) -> list[str]:
+    policy = report.policy
+    settings = f"fail-on={policy.fail_on}" + (", strict" if policy.strict else "") + (
+        ", fail-on-new" if policy.fail_on_new else "") + f", today={report.today} (UTC)"
+    if report.verdict.passed:
+        lines = [f"READY ({settings})"]
+    else:
+        lines = [f"NOT READY ({settings}): " + "; ".join(report.verdict.reasons)]
+    below = report.verdict.not_gating
+    if below:
+        more = " ..." if len(below) > 5 else ""
+        lines.append(f"{len(below)} failures below the policy do not fail the run: {', '.join(below[:5])}{more}")
+    unverified = report.totals[Status.UNVERIFIED.value]
+    if unverified:
+        lines.append(f"{unverified} checks unverified (input absent or needs attestation): see the skip reasons (-rs)")
+    return lines
+
+
+def summary_lines(report: RunReport) -> list[Section]:
+    sections: list[Section] = [("production readiness: quick assessment", quick_assessment(report))]
+    worst = worst_failures(report)
+    if worst:
+        sections.append(("worst failures by priority", worst))
+    sections.append((f"sign-off ({report.readiness_file})", signoff_table(report)))
+    if report.waivers:
+        sections.append(("waivers", waiver_lines(report)))
+    if report.baseline:
+        sections.append(("baseline", baseline_lines(report)))
+    if report.problems:
+        sections.append(("problems in readiness inputs", [str(p) for p in report.problems]))
+    sections.append(("readiness verdict", verdict_lines(report)))
+    return sections

@@ -1,18 +1,33 @@
-"""Kubernetes manifests from the repository: multi-document YAML with file:line for every object."""
+"""Kubernetes manifests from the repository, with file:line for every object.
+
+Plain multi-document YAML is read as it is; a directory with a kustomization or a Helm chart is
+rendered first (see `rendering`), and its own files are then not read again as plain manifests;
+rendered YAML can also come from a file or from stdin (`-`).
+"""
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from pytest_readiness.kube import KubeObject, Location, ObjectSet, ParseProblem
 from pytest_readiness.outcomes import Unverified
+from pytest_readiness.sources import rendering
+from pytest_readiness.sources.rendering import Display, HelmOptions, KustomizeTree
+
+if TYPE_CHECKING:
+    import pytest
+
+    from pytest_readiness.settings import Settings
 
 YAML_SUFFIXES = (".yaml", ".yml")
+STDIN = "-"
 
 
 def _is_kube_object(data: Any) -> bool:
@@ -54,13 +69,57 @@ def parse_text(text: str, display: str) -> tuple[list[KubeObject], list[ParsePro
     return objects, []
 
 
+def _walk(root: Path) -> Iterator[tuple[Path, list[str], list[str]]]:
+    """Directories under `root` (hidden ones left out), each with its sorted sub-directories and YAML files."""
+    for directory, subdirs, names in os.walk(root):
+        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
+        yaml_names = sorted(n for n in names if Path(n).suffix in YAML_SUFFIXES and not n.startswith("."))
+        yield Path(directory), subdirs, yaml_names
+
+
 def manifest_files(root: Path) -> Iterator[Path]:
+    """Every YAML file under `root` (or `root` itself), for text scans such as secret detection:
+    plain manifests, kustomize sources and Helm values and templates alike.
+    `Layout.plain` has only those read as plain manifests."""
     if root.is_file():
         yield root
         return
-    for path in sorted(root.rglob("*")):
-        if path.suffix in YAML_SUFFIXES and path.is_file() and not any(p.startswith(".") for p in path.parts):
-            yield path
+    for directory, _, names in _walk(root):
+        yield from (directory / name for name in names)
+
+
+@dataclass
+class Layout:
+    """What a manifests directory holds: charts, kustomizations that are no other's base, plain YAML files."""
+
+    charts: list[Path] = field(default_factory=list)
+    kustomizations: list[KustomizeTree] = field(default_factory=list)
+    plain: list[Path] = field(default_factory=list)
+
+    def units(self) -> list[Path | KustomizeTree]:
+        """Everything to load, in path order."""
+        found: list[Path | KustomizeTree] = [*self.charts, *self.kustomizations, *self.plain]
+        return sorted(found, key=lambda unit: str(unit.root if isinstance(unit, KustomizeTree) else unit))
+
+
+def survey(root: Path, display: Display) -> Layout:
+    layout = Layout()
+    kustomize_dirs: list[Path] = []
+    files: list[Path] = []
+    for directory, subdirs, names in _walk(root):
+        if rendering.is_chart(directory):
+            layout.charts.append(directory)
+            subdirs[:] = []  # templates are Go templates, not YAML; sub-charts render with their parent
+            continue
+        if rendering.kustomization_file(directory) is not None:
+            kustomize_dirs.append(directory)
+        files.extend(directory / name for name in names)
+    trees = [rendering.read_tree(directory, display) for directory in kustomize_dirs]
+    bases = {path for tree in trees for path in tree.reads if path != tree.root.resolve()}
+    layout.kustomizations = [tree for tree in trees if tree.root.resolve() not in bases] or trees
+    read = {path for tree in trees for path in tree.reads}
+    layout.plain = [f for f in files if f.resolve() not in read and not read.intersection(f.resolve().parents)]
+    return layout
 
 
 def _display(path: Path, project: Path) -> str:
@@ -70,28 +129,78 @@ def _display(path: Path, project: Path) -> str:
         return str(path)
 
 
-def load(project: Path, relative: str) -> ObjectSet:
-    if relative == "-":
-        objects, problems = parse_text(sys.stdin.read(), "<stdin>")
-        return ObjectSet("manifests", objects, problems)
+def _render_root(root: Path, display: Display) -> Path:
+    """The directory to render when `root` names a kustomization or chart file; refuses a chart's insides."""
+    if root.is_file() and (root.name in rendering.KUSTOMIZATION_FILES or root.name == rendering.CHART_FILE):
+        return root.parent
+    chart = None if rendering.is_chart(root) else rendering.enclosing_chart(root)
+    if chart is not None:
+        raise Unverified(f"{display(root)} is part of the Helm chart {display(chart)}: point --readiness-manifests "
+                         f"at the chart directory to render it with helm template, {rendering.RENDERED_HINT}")
+    return root
+
+
+def load(project: Path, relative: str, *, helm: HelmOptions | None = None,
+         read_stdin: Callable[[], str] | None = None) -> ObjectSet:
+    if relative == STDIN:
+        return ObjectSet("manifests", *parse_text((read_stdin or sys.stdin.read)(), "<stdin>"))
     root = Path(relative) if Path(relative).is_absolute() else project / relative
+
+    def display(path: Path) -> str:
+        return _display(path, project)
+
     if not root.exists():
         raise Unverified(
-            f"no Kubernetes manifests at {_display(root, project)}: set --readiness-manifests "
-            "(ini readiness_manifests) to a directory or a rendered YAML file"
+            f"no Kubernetes manifests at {display(root)}: set --readiness-manifests "
+            "(ini readiness_manifests) to a directory, a rendered YAML file, a kustomization or a Helm chart"
         )
+    root = _render_root(root, display)
+    units: list[Path | KustomizeTree] = [root] if root.is_file() else survey(root, display).units()
     objects: list[KubeObject] = []
     problems: list[ParseProblem] = []
-    for path in manifest_files(root):
-        display = _display(path, project)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(ParseProblem(Location(display), f"cannot read: {exc}"))
-            continue
-        found, bad = parse_text(text, display)
-        objects.extend(found)
-        problems.extend(bad)
+    for unit in units:
+        if isinstance(unit, KustomizeTree):
+            rendered = rendering.render_kustomization(unit, project, display)
+        elif unit.is_dir():
+            rendered = rendering.render_chart(unit, helm or HelmOptions(), project, display)
+        else:
+            rendered = _read_plain(unit, display)
+        objects.extend(rendered.objects)
+        problems.extend(rendered.problems)
     if not objects and not problems:
-        raise Unverified(f"no Kubernetes objects found in {_display(root, project)}")
+        raise Unverified(f"no Kubernetes objects found in {display(root)}")
     return ObjectSet("manifests", objects, problems)
+
+
+def _read_plain(path: Path, display: Display) -> rendering.Rendered:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return rendering.Rendered(problems=[ParseProblem(Location(display(path)), f"cannot read: {exc}")])
+    objects, problems = parse_text(text, display(path))
+    return rendering.Rendered(objects, problems)
+
+
+def read_stdin_uncaptured(config: pytest.Config) -> str:
+    """Stdin as the user piped it: pytest's output capture otherwise puts /dev/null in its place."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    if capture is None:
+        return sys.stdin.read()
+    capture.suspend_global_capture(in_=True)
+    try:
+        return sys.stdin.read()
+    finally:
+        capture.resume_global_capture()
+
+
+def load_for_run(config: pytest.Config, settings: Settings) -> ObjectSet:
+    """`load` with the run's Helm options, reading stdin past pytest's capture."""
+    helm = HelmOptions(tuple(settings.resolve(v) for v in settings.helm_values), settings.helm_release)
+    return load(settings.project, settings.manifests, helm=helm, read_stdin=lambda: read_stdin_uncaptured(config))
+
+
+def plain_manifest_files(root: Path) -> list[Path]:
+    """The YAML files `load` reads as plain manifests: not a kustomization's own files, nor a chart's."""
+    if root.is_file():
+        return [] if root.name in rendering.KUSTOMIZATION_FILES or rendering.enclosing_chart(root) else [root]
+    return survey(root, str).plain

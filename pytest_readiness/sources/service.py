@@ -30,7 +30,10 @@ T = TypeVar("T")
 READ_TIMEOUTS_BEFORE_DOWN = 2  # a target that let this many requests time out is treated as down
 
 
-class ProbeFailed(pytest.fail.Exception):  # type: ignore[misc,valid-type]
+Failed = pytest.fail.Exception
+
+
+class ProbeFailed(Failed):  # type: ignore[misc,valid-type]
     """The service could not be asked (refused, timed out, invalid answer): the check fails."""
 
     def __init__(self, message: str) -> None:
@@ -252,7 +255,7 @@ class ServiceTarget:
         text = answer.response.text
         try:
             families = list(text_string_to_metric_families(text))
-        except Exception as exc:  # noqa: BLE001 - the parser raises ValueError, IndexError, KeyError...
+        except Exception as exc:  # the parser raises ValueError, IndexError, KeyError...
             line = _first_bad_line(text)
             raise ProbeFailed(
                 self.mask(f"{url}:{line}: not valid Prometheus text ({exc}): {_line(text, line)!r}")
@@ -278,7 +281,7 @@ def _first_bad_line(text: str) -> int:
         if line.strip() and not line.startswith("#"):
             try:
                 list(text_string_to_metric_families(line + "\n"))
-            except Exception:  # noqa: BLE001
+            except Exception:
                 return number
     return 1
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import kubernetes.utils.quantity  # noqa: F401 - loaded once here, not again in every in-process run
 import pytest
 import yaml
 

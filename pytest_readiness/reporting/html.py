@@ -1,0 +1,97 @@
+"""pytest-html: check id, category, priority, status and evidence columns, and the readiness summary.
+
+Registered only when pytest-html is installed (its hooks exist only then). Remediation and waiver
+text are in each row's log (the report's longrepr).
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+import pytest
+
+from pytest_readiness.reporting.terminal import baseline_lines, waiver_lines
+from pytest_readiness.results import Status
+from pytest_readiness.verdict import RunReport
+
+COLUMNS = (("checkid", "Check", True), ("category", "Category", True), ("priority", "Priority", True),
+           ("readiness", "Status", True), ("evidence", "Evidence", False))
+EVIDENCE_SHOWN = 3
+
+
+def _table(head: list[str], rows: list[list[object]]) -> str:
+    header = "".join(f"<th>{escape(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f'<table class="readiness"><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _pre(title: str, lines: list[str]) -> str:
+    return f"<h3>{escape(title)}</h3><pre>{escape(chr(10).join(lines))}</pre>" if lines else ""
+
+
+def summary_html(report: RunReport) -> list[str]:
+    verdict = "READY" if report.verdict.passed else "NOT READY: " + "; ".join(report.verdict.reasons)
+    quick = _table(
+        ["Category", "Status", "Score", *(s.value.replace("_", " ") for s in Status), "Priority"],
+        [[c.name.title(), c.status, "-" if c.score is None else f"{c.score:.0f}%",
+          *(c.counts[s.value] for s in Status), c.priority] for c in report.categories]
+        + [["Total", "", "", *(report.totals[s.value] for s in Status), ""]],
+    )
+    signoff = _table(
+        ["Check", "Reviewer", "Date", "State", "Valid through", "Source"],
+        [[r.label, r.reviewer or "-", r.date or "-", r.state, r.valid_through or "-", r.source]
+         for r in report.signoffs],
+    )
+    parts = [
+        "<h2>Production readiness</h2>",
+        f'<p class="readiness-verdict"><strong>{escape(verdict)}</strong> (fail-on={escape(report.policy.fail_on)}'
+        f"{', strict' if report.policy.strict else ''}, today={report.today} UTC)</p>",
+        "<h3>Quick Assessment</h3>", quick,
+        f"<h3>Sign-off ({escape(report.readiness_file)})</h3>", signoff,
+        _pre("Waivers", waiver_lines(report)),
+        _pre("Baseline", baseline_lines(report)),
+        _pre("Problems in readiness inputs", [str(p) for p in report.problems]),
+    ]
+    return [part for part in parts if part]
+
+
+class HtmlHooks:
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_html_results_table_header(self, cells: list[str]) -> None:
+        cells[2:2] = [
+            f'<th class="sortable" data-column-type="{name}">{title}</th>' if sortable else f"<th>{title}</th>"
+            for name, title, sortable in COLUMNS
+        ]
+
+    def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
+        props: dict[str, Any] = {}
+        evidence: list[str] = []
+        for name, value in report.user_properties:
+            if name == "evidence":
+                evidence.append(str(value))
+            else:
+                props[name] = value
+        shown = [escape(e) for e in evidence[:EVIDENCE_SHOWN]]
+        if len(evidence) > EVIDENCE_SHOWN:
+            shown.append(f"(+{len(evidence) - EVIDENCE_SHOWN} more)")
+        if "waiver" in props:
+            shown.append(escape(str(props["waiver"])))
+        values = {
+            "checkid": escape(str(props.get("readiness_id", ""))),
+            "category": escape(str(props.get("category", ""))),
+            "priority": escape(str(props.get("priority", ""))),
+            "readiness": escape(str(props.get("status", ""))),
+            "evidence": "<br>".join(shown),
+        }
+        cells[2:2] = [f'<td class="col-{name}">{values[name]}</td>' for name, _, _ in COLUMNS]
+
+    def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str],
+                                    session: pytest.Session) -> None:
+        from pytest_readiness.runtime import REPORT_KEY
+
+        report = self.config.stash.get(REPORT_KEY, None)
+        if report is not None:
+            prefix.extend(summary_html(report))

@@ -1,0 +1,131 @@
+"""--readiness-sarif: failed, errored and waived checks with a file:line, as SARIF 2.1.0.
+
+Rules are the checks (help = remediation); each located finding is one result at its file and line,
+relative to the project (uriBaseId PROJECTROOT). Waived results carry an accepted suppression;
+with a baseline, results carry baselineState. Problems in readiness.toml are tool notifications.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from pytest_readiness.catalog import Check
+from pytest_readiness.kube import Location
+from pytest_readiness.readiness_file import Problem
+from pytest_readiness.reporting.json_report import tool_version
+from pytest_readiness.results import Change, CheckResult, EvidenceItem, Status
+from pytest_readiness.verdict import RunReport
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+BASE_ID = "PROJECTROOT"
+
+
+def relative_uri(location: Location | None, project: Path) -> str | None:
+    """The file's path relative to the project, or None when it is no file in the project."""
+    if location is None or not location.line:
+        return None
+    path = Path(location.path)
+    if path.is_absolute():
+        try:
+            path = path.resolve().relative_to(project)
+        except ValueError:
+            return None
+    posix = PurePosixPath(path.as_posix())
+    if ":" in location.path.split("/")[0] or location.path.startswith("<") or ".." in posix.parts:
+        return None  # env:NAME, cluster:ctx/..., <stdin>
+    return str(posix)
+
+
+def _located(result: CheckResult, project: Path) -> list[EvidenceItem]:
+    found = [f for f in result.findings if relative_uri(f.location, project)]
+    if found:
+        return found
+    return [e for e in result.evidence if relative_uri(e.location, project)][:1]
+
+
+def _rule(check: Check) -> dict[str, Any]:
+    properties: dict[str, Any] = {"category": check.category, "priority": check.priority,
+                                  "tags": [check.category, check.priority, check.verify]}
+    if check.category == "security":
+        properties["security-severity"] = SECURITY_SEVERITY[check.priority]
+    return {
+        "id": check.id,
+        "name": "".join(word.title() for word in check.id.split("-")),
+        "shortDescription": {"text": check.title},
+        "fullDescription": {"text": check.summary or check.title},
+        "help": {"text": check.remediation or check.summary or check.title},
+        "defaultConfiguration": {"level": LEVEL[check.priority]},
+        "properties": properties,
+    }
+
+
+def _result(result: CheckResult, item: EvidenceItem, rule_index: int, project: Path) -> dict[str, Any]:
+    uri = relative_uri(item.location, project)
+    assert item.location is not None and item.location.line
+    fingerprint = hashlib.sha256(f"{result.key}|{uri}|{item.detail}".encode()).hexdigest()[:32]
+    sarif: dict[str, Any] = {
+        "ruleId": result.check.id,
+        "ruleIndex": rule_index,
+        "level": LEVEL[result.check.priority],
+        "message": {"text": f"{result.check.title}: {item.detail}"},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": {"uri": uri, "uriBaseId": BASE_ID},
+            "region": {"startLine": item.location.line},
+        }}],
+        "partialFingerprints": {"readinessFinding/v1": fingerprint},
+        "properties": {"target": result.target, "status": result.status.value, "key": result.key},
+    }
+    if result.waiver:
+        sarif["suppressions"] = [{"kind": "external", "status": "accepted",
+                                  "justification": str(result.waiver).removeprefix("waived: ")}]
+    if result.change is not None:
+        sarif["baselineState"] = "new" if result.change is Change.NEW else "unchanged"
+    return sarif
+
+
+def _notification(problem: Problem, project: Path) -> dict[str, Any]:
+    """A problem in readiness.toml (or a waiver annotation): the run's configuration is at fault."""
+    notification: dict[str, Any] = {"level": "error", "message": {"text": problem.message}}
+    uri = relative_uri(Location(problem.location.path, problem.location.line or 1), project)
+    if uri:
+        physical: dict[str, Any] = {"artifactLocation": {"uri": uri, "uriBaseId": BASE_ID}}
+        if problem.location.line:
+            physical["region"] = {"startLine": problem.location.line}
+        notification["locations"] = [{"physicalLocation": physical}]
+    return notification
+
+
+def to_sarif(report: RunReport, project: Path) -> dict[str, Any]:
+    rules: list[dict[str, Any]] = []
+    index: dict[str, int] = {}
+    results = []
+    for result in report.results:
+        if not (result.status.counts_as_failure or result.status is Status.WAIVED):
+            continue
+        for item in _located(result, project):
+            if result.check.id not in index:
+                index[result.check.id] = len(rules)
+                rules.append(_rule(result.check))
+            results.append(_result(result, item, index[result.check.id], project))
+    notifications = [_notification(problem, project) for problem in report.problems]
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "pytest-readiness", "version": tool_version(),
+                                "informationUri": "https://pypi.org/project/pytest-readiness/", "rules": rules}},
+            "originalUriBaseIds": {BASE_ID: {"uri": project.resolve().as_uri() + "/"}},
+            "invocations": [{"executionSuccessful": True, "toolConfigurationNotifications": notifications}],
+            "results": results,
+        }],
+    }
+
+
+def write_sarif(report: RunReport, path: Path, project: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(to_sarif(report, project), indent=2) + "\n", encoding="utf-8")
