@@ -8,11 +8,10 @@ from typing import Any
 
 import pytest
 
-from pytest_readiness import readiness_file
+from pytest_readiness import fixtures, readiness_file
 from pytest_readiness.api import check_marks
 from pytest_readiness.catalog import CATEGORIES, Check, load_catalog
 from pytest_readiness.clock import today
-from pytest_readiness.fixtures import cache_of, settings_of
 from pytest_readiness.kube import Location
 from pytest_readiness.readiness_file import ReadinessFile, SignOff, signoff_label, signoff_roles
 from pytest_readiness.results import Status
@@ -33,13 +32,13 @@ def manual_params(category: str | None = None) -> list[Any]:
 
 def session_today(config: pytest.Config) -> date:
     """One "today" (UTC, or READINESS_TODAY) for every expiry judged in this session."""
-    return cache_of(config).get("today", today)
+    return fixtures.cache_of(config).get("today", today)
 
 
 def readiness_file_of(config: pytest.Config) -> ReadinessFile:
     """The project's readiness.toml (settings.attestations), read once per session."""
-    s = settings_of(config)
-    return cache_of(config).get("readiness_file", lambda: readiness_file.load(s.project, s.attestations))
+    s = fixtures.settings_of(config)
+    return fixtures.cache_of(config).get("readiness_file", lambda: readiness_file.load(s.project, s.attestations))
 
 
 @dataclass(frozen=True)

@@ -94,9 +94,34 @@ class LiveObjects(ObjectSet):
     def __init__(self, snapshot: ClusterSnapshot) -> None:
         super().__init__(name=snapshot.name, objects=snapshot.objects, problems=[])
         self.snapshot = snapshot
+        self.index = SnapshotIndex.of(snapshot)
+        self._workloads: list[Workload] | None = None
+
+    def of_kind(self, *kinds: str) -> list[KubeObject]:
+        if len(kinds) == 1:
+            return list(self.index.by_kind.get(kinds[0], []))
+        return super().of_kind(*kinds)
 
     def workloads(self) -> list[Workload]:
-        return [w for w in super().workloads() if is_top_level(w)]
+        if self._workloads is None:
+            self._workloads = [w for w in super().workloads() if is_top_level(w)]
+        return list(self._workloads)
+
+    def __repr__(self) -> str:  # shown in failure reports of every check that takes it as an argument
+        return f"LiveObjects({self.name}, {len(self.objects)} objects)"
+
+
+def _by_kind(objects: list[KubeObject]) -> dict[str, list[KubeObject]]:
+    found: dict[str, list[KubeObject]] = {}
+    for obj in objects:
+        found.setdefault(obj.kind, []).append(obj)
+    return found
+
+
+def live_objects(config: pytest.Config) -> LiveObjects:
+    """The session's snapshot with its index; raises as `load_cluster` does."""
+    snapshot = load_cluster(config)
+    return cache_of(config).get("cluster_objects", lambda: LiveObjects(snapshot))
 
 
 def cluster_object_sets(config: pytest.Config) -> list[ObjectSet]:
@@ -105,24 +130,52 @@ def cluster_object_sets(config: pytest.Config) -> list[ObjectSet]:
     if cluster_target(settings) is None:
         return []
     try:
-        return [LiveObjects(load_cluster(config))]
+        return [live_objects(config)]
     except SourceError as error:
         return [ObjectSet(cluster_name(settings), [], [ParseProblem(Location(UNAVAILABLE), error.problem)])]
 
 
-def pods_of(snapshot: ClusterSnapshot, workload: Workload) -> list[KubeObject]:
+@dataclass(frozen=True, repr=False)
+class SnapshotIndex:
+    """A snapshot's objects by kind, and its pods and events by owner: built once, so that per-workload
+    lookups stay cheap with thousands of objects."""
+
+    by_kind: Mapping[str, list[KubeObject]]
+    pods_by_controller: Mapping[str, list[KubeObject]]
+    replica_sets_by_controller: Mapping[str, list[KubeObject]]
+    events_by_pod: Mapping[str, list[KubeObject]]
+
+    @classmethod
+    def of(cls, snapshot: ClusterSnapshot) -> SnapshotIndex:
+        pods: dict[str, list[KubeObject]] = {}
+        replica_sets: dict[str, list[KubeObject]] = {}
+        events: dict[str, list[KubeObject]] = {}
+        for obj in snapshot.objects:
+            if obj.kind in ("Pod", "ReplicaSet"):
+                owner = controller_uid(obj)
+                if owner is not None:
+                    (pods if obj.kind == "Pod" else replica_sets).setdefault(owner, []).append(obj)
+            elif obj.kind == "Event":
+                involved = obj.body.get("involvedObject") or {}
+                if involved.get("kind") == "Pod":
+                    events.setdefault(str(involved.get("name")), []).append(obj)
+        return cls(_by_kind(snapshot.objects), pods, replica_sets, events)
+
+
+def pods_of(snapshot: ClusterSnapshot, workload: Workload, index: SnapshotIndex | None = None) -> list[KubeObject]:
     """The live pods a workload controls (through its ReplicaSets for a Deployment)."""
     if workload.obj.kind == "Pod":
         return [workload.obj]
-    pods = snapshot.require("Pod")
+    snapshot.require("Pod")  # ClusterUnavailable when pods could not be listed
+    index = index or SnapshotIndex.of(snapshot)
     if workload.obj.kind == "Deployment" and "ReplicaSet" in snapshot.denied:
         selector = workload.obj.spec.get("selector")
-        return [p for p in pods if p.namespace == workload.obj.namespace and selector_matches(selector, p.labels)]
-    owners = {str(workload.obj.metadata.get("uid"))}
+        return [p for p in index.by_kind.get("Pod", []) if p.namespace == workload.obj.namespace
+                and selector_matches(selector, p.labels)]
+    owners = [str(workload.obj.metadata.get("uid"))]
     if workload.obj.kind == "Deployment":
-        owners |= {str(rs.metadata.get("uid")) for rs in snapshot.of_kind("ReplicaSet")
-                   if controller_uid(rs) in owners}
-    return [p for p in pods if controller_uid(p) in owners]
+        owners += [str(rs.metadata.get("uid")) for rs in index.replica_sets_by_controller.get(owners[0], [])]
+    return [pod for owner in owners for pod in index.pods_by_controller.get(owner, [])]
 
 
 # --- one test per live workload for the cluster-only checks ----------------------------------------
@@ -133,6 +186,7 @@ class LiveWorkload:
 
     snapshot: ClusterSnapshot
     workload: Workload
+    index: SnapshotIndex
 
     @property
     def obj(self) -> KubeObject:
@@ -148,31 +202,40 @@ class LiveWorkload:
 
     def pods(self) -> list[KubeObject]:
         """Its pods, without those already being deleted."""
-        return [p for p in pods_of(self.snapshot, self.workload) if not p.metadata.get("deletionTimestamp")]
+        pods = pods_of(self.snapshot, self.workload, self.index)
+        return [p for p in pods if not p.metadata.get("deletionTimestamp")]
+
+    def events_of(self, pod: KubeObject) -> list[KubeObject]:
+        return self.index.events_by_pod.get(pod.name, [])
+
+    def of_kind(self, kind: str) -> list[KubeObject]:
+        return list(self.index.by_kind.get(kind, []))
 
     def __str__(self) -> str:
         return str(self.location)
+
+    def __repr__(self) -> str:  # the snapshot holds every object of the namespace: keep tracebacks short
+        return f"LiveWorkload({self.location})"
 
 
 @dataclass(frozen=True)
 class ClusterParam:
     live: LiveWorkload | None = None
-    problem: Exception | None = None
+    problem: Unverified | SourceError | None = None
 
 
 def _cluster_params(config: pytest.Config) -> list[tuple[ClusterParam, str]]:
     settings = settings_of(config)
     try:
-        snapshot = load_cluster(config)
+        live = live_objects(config)
     except Unverified as absent:
         return [(ClusterParam(problem=absent), "no-cluster")]
     except SourceError as error:
         return [(ClusterParam(problem=error), f"{cluster_name(settings)}:{UNAVAILABLE}")]
-    prefix = f"{snapshot.name}:"
+    snapshot, prefix = live.snapshot, f"{live.name}:"
     params = [(ClusterParam(problem=Unverified(snapshot.denied[kind])), f"{prefix}{kind}")
-              for kind in (*TOP_LEVEL_KINDS, "ReplicaSet", "Pod") if kind in snapshot.denied]
-    params += [(ClusterParam(LiveWorkload(snapshot, w)), f"{prefix}{w.ref}")
-               for w in snapshot.workloads() if is_top_level(w)]
+              for kind in TOP_LEVEL_KINDS if kind in snapshot.denied]
+    params += [(ClusterParam(LiveWorkload(snapshot, w, live.index)), f"{prefix}{w.ref}") for w in live.workloads()]
     if not params:
         reason = f"no workload in namespace {snapshot.namespace} of {snapshot.description}: check --readiness-namespace"
         params.append((ClusterParam(problem=Unverified(reason)), f"{prefix}no-workloads"))
@@ -188,8 +251,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture
 def cluster_param(request: pytest.FixtureRequest) -> ClusterParam:
     param: ClusterParam = request.param
-    if param.problem is not None:
-        raise param.problem
+    problem = param.problem
+    if isinstance(problem, Unverified):
+        raise Unverified(problem.reason)
+    if isinstance(problem, SourceError):  # a fresh one: the cached error carries the client's deep traceback
+        raise SourceError(problem.where, problem.problem)
     return param
 
 

@@ -43,7 +43,7 @@ def load_manifests(config: pytest.Config) -> ObjectSet:
     from pytest_readiness.sources import manifests
 
     s = settings_of(config)
-    return cache_of(config).get("manifests", lambda: manifests.load(s.project, s.manifests))
+    return cache_of(config).get("manifests", lambda: manifests.load_for_run(config, s))
 
 
 def object_sets(config: pytest.Config) -> list[ObjectSet | Unverified]:

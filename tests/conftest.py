@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import textwrap
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
@@ -11,6 +13,23 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _import_plugin_modules() -> None:
+    """Import every plugin module (not the checklist) before any in-process pytester run.
+
+    pytester restores sys.modules after each in-process run; a plugin module first imported inside
+    a run would be dropped from sys.modules but stay an attribute of the package, and the next run
+    would mix two copies of it (two different stash keys). Imported up front, they are kept.
+    """
+    import pytest_readiness
+
+    for info in pkgutil.walk_packages(pytest_readiness.__path__, "pytest_readiness."):
+        if not info.name.startswith("pytest_readiness.checklist"):
+            importlib.import_module(info.name)
+
+
+_import_plugin_modules()
 EXAMPLES = REPO_ROOT / "conftest_examples"
 
 
@@ -69,7 +88,7 @@ def run_readiness(pytester: pytest.Pytester):
         write_tree(pytester.path, files)
         junit = pytester.path / "junit.xml"
         result = pytester.runpytest(
-            "--readiness", "-p", "no:cacheprovider", f"--junitxml={junit}", "-rs", *args
+            "--readiness", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", f"--junitxml={junit}", "-rs", *args
         )
         statuses, messages = _parse_junit(junit) if junit.exists() else ({}, {})
         return ReadinessRun(result, statuses, messages, junit.read_text() if junit.exists() else "")

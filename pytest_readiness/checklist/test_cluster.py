@@ -12,6 +12,8 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from pytest_readiness import Evidence, check, not_applicable, unverified
 from pytest_readiness.cluster_fixtures import LiveWorkload
 from pytest_readiness.kube import Container, KubeObject, ObjectSet, Workload, selector_matches
@@ -67,11 +69,18 @@ def _conditions(obj: KubeObject) -> dict[str, Mapping[str, Any]]:
     return {str(c.get("type")): c for c in _status(obj).get("conditions") or [] if isinstance(c, Mapping)}
 
 
+def _fail_unless(condition: object, message: str) -> None:
+    """Fail with `message` alone: with thousands of live objects in reach, pytest's own failure report (source
+    and argument values of every frame) would cost far more than the check."""
+    if not condition:
+        pytest.fail(message, pytrace=False)
+
+
 def _require(live: LiveWorkload, kind: str) -> list[KubeObject]:
     """The live objects of `kind`; unverified (with the API server's reason) when they could not be listed."""
     if kind in live.snapshot.denied:
         unverified(f"{live.snapshot.denied[kind]}: {kind} is needed to check {live.ref}")
-    return live.snapshot.of_kind(kind)
+    return live.of_kind(kind)
 
 
 def _pods(live: LiveWorkload) -> list[KubeObject]:
@@ -152,12 +161,10 @@ def test_pods_running_and_ready(cluster_workload: LiveWorkload, evidence: Eviden
 
 def _backoff_events(live: LiveWorkload, pod: KubeObject, container: str, since: datetime) -> list[KubeObject]:
     """The kubelet's "Back-off restarting failed container" events for one container since `since`."""
-    if "Event" in live.snapshot.denied:
-        return []
     found = []
-    for event in live.snapshot.of_kind("Event"):
+    for event in live.events_of(pod):
         involved = event.body.get("involvedObject") or {}
-        if involved.get("kind") != "Pod" or involved.get("name") != pod.name or event.body.get("reason") != "BackOff":
+        if event.body.get("reason") != "BackOff":
             continue
         field_path = str(involved.get("fieldPath") or "")
         if field_path and f"{{{container}}}" not in field_path:
@@ -246,11 +253,9 @@ def test_pods_spread_across_zones(cluster_workload: LiveWorkload, evidence: Evid
             zones.setdefault(zone, []).append(pod.name)
     placed = ", ".join(f"{zone}: {len(names)}" for zone, names in sorted(zones.items())) or "none"
     evidence.add(f"{live.ref}: running pods per zone: {placed}", live.location)
-    assert pods, f"{live}: no running pod to place in a zone (see REL-CLUSTER-PODS-READY)"
-    assert len(zones) >= 2, (
-        f"{live}: its {len(pods)} running pod(s) sit in {len(zones)} zone(s) ({placed}): one zone outage takes "
-        "it down"
-    )
+    _fail_unless(pods, f"{live}: no running pod to place in a zone (see REL-CLUSTER-PODS-READY)")
+    _fail_unless(len(zones) >= 2, f"{live}: its {len(pods)} running pod(s) sit in {len(zones)} zone(s) ({placed}): "
+                 "one zone outage takes it down")
 
 
 # --- disruption budget, autoscaler ------------------------------------------------------------
@@ -261,7 +266,7 @@ def test_pdb_allows_disruption(cluster_workload: LiveWorkload, evidence: Evidenc
     _require_replicated(live)
     budgets = [pdb for pdb in _require(live, "PodDisruptionBudget")
                if selector_matches(pdb.spec.get("selector"), live.workload.pod_labels)]
-    assert budgets, f"{live}: no PodDisruptionBudget in the cluster selects its pods"
+    _fail_unless(budgets, f"{live}: no PodDisruptionBudget in the cluster selects its pods")
     unreported = []
     for pdb in budgets:
         status = _status(pdb)
@@ -293,7 +298,7 @@ def test_hpa_healthy(cluster_workload: LiveWorkload, evidence: Evidence) -> None
     hpas = [hpa for hpa in _require(live, "HorizontalPodAutoscaler")
             if (hpa.spec.get("scaleTargetRef") or {}).get("kind") == live.obj.kind
             and (hpa.spec.get("scaleTargetRef") or {}).get("name") == live.obj.name]
-    assert hpas, f"{live}: no HorizontalPodAutoscaler in the cluster targets it"
+    _fail_unless(hpas, f"{live}: no HorizontalPodAutoscaler in the cluster targets it")
     if len(hpas) > 1:
         evidence.finding(f"several HPAs target it ({', '.join(h.ref for h in hpas)}): they fight over the "
                          "replica count", live.location)
@@ -436,7 +441,7 @@ def _probe(spec: Any) -> Any:
 def _hpa_managed(live: LiveWorkload, manifests: ObjectSet) -> bool:
     hpas = manifests.of_kind("HorizontalPodAutoscaler")
     if "HorizontalPodAutoscaler" not in live.snapshot.denied:
-        hpas += live.snapshot.of_kind("HorizontalPodAutoscaler")
+        hpas += live.of_kind("HorizontalPodAutoscaler")
     return any((h.spec.get("scaleTargetRef") or {}).get("kind") == live.obj.kind
                and (h.spec.get("scaleTargetRef") or {}).get("name") == live.obj.name for h in hpas)
 
@@ -492,7 +497,8 @@ def test_network_policy_selects_pods(cluster_workload: LiveWorkload, evidence: E
     selecting = [p for p in _require(live, "NetworkPolicy")
                  if selector_matches(p.spec.get("podSelector") or {}, labels)]
     shown = ", ".join(f"{k}={v}" for k, v in labels.items()) or "none"
-    assert selecting, f"{live}: no NetworkPolicy in namespace {live.snapshot.namespace} selects its pods ({shown})"
+    _fail_unless(selecting, f"{live}: no NetworkPolicy in namespace {live.snapshot.namespace} selects its pods "
+                            f"({shown})")
     ingress = []
     for policy in selecting:
         types = policy.spec.get("policyTypes") or ["Ingress"]
@@ -527,16 +533,14 @@ def test_no_unused_api_token(cluster_workload: LiveWorkload, evidence: Evidence)
     evidence.add(f"{live.ref}: pod automountServiceAccountToken={on_pod}, ServiceAccount {account}", live.location)
     if on_pod is False:
         return
-    assert on_pod is not True, (
-        f"{live}: its pod template sets automountServiceAccountToken: true, so every pod carries a Kubernetes API "
-        f"token it does not use (annotate {USES_API_ANNOTATION}: \"true\" if it does)"
-    )
+    _fail_unless(on_pod is not True, f"{live}: its pod template sets automountServiceAccountToken: true, so every "
+                 f"pod carries a Kubernetes API token it does not use (annotate {USES_API_ANNOTATION}: \"true\" if it "
+                 "does)")
     accounts = [a for a in _require(live, "ServiceAccount") if a.name == account]
     if not accounts:
         unverified(f"ServiceAccount {account} of {live.ref} is not in namespace {live.snapshot.namespace}")
     on_account = accounts[0].body.get("automountServiceAccountToken")
     evidence.add(f"{accounts[0].ref}: automountServiceAccountToken={on_account}", accounts[0].location)
-    assert on_account is False, (
-        f"{live}: neither its pod template nor {accounts[0]} sets automountServiceAccountToken: false, so every pod "
-        f"carries a Kubernetes API token it does not use (annotate {USES_API_ANNOTATION}: \"true\" if it does)"
-    )
+    _fail_unless(on_account is False, f"{live}: neither its pod template nor {accounts[0]} sets "
+                 "automountServiceAccountToken: false, so every pod carries a Kubernetes API token it does not use "
+                 f"(annotate {USES_API_ANNOTATION}: \"true\" if it does)")

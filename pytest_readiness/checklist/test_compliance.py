@@ -48,10 +48,10 @@ def test_data_retention(agent_config: AgentConfig, evidence: Evidence) -> None:
     for key in present:
         evidence.add(agent_config.describe(key))
         if not _positive_int(agent_config.get(key)):
-            evidence.finding(f"{agent_config.describe(key)}: retention must be a positive number of days "
+            evidence.finding(f"{key} = {agent_config.get(key)!r}: retention must be a positive number of days "
                              "(0 or less keeps data forever)", agent_config.where(key))
     if persisted and not any(_positive_int(agent_config.get(key)) for key in RETENTION_KEYS):
-        evidence.finding(f"sessions are persisted ({agent_config.describe(f'{PERSISTENCE}.backend')}) with no "
+        evidence.finding(f"sessions are persisted (backend {agent_config.get(f'{PERSISTENCE}.backend')!r}) with no "
                          f"retention period: set {RETENTION_KEYS[0]}", agent_config.where(f"{PERSISTENCE}.enabled"))
     evidence.fail_if_findings("persisted data has no finite retention period")
 
@@ -96,10 +96,10 @@ def _config_problems(agent_config: AgentConfig, evidence: Evidence) -> None:
             if problem:
                 evidence.finding(f"{key}: {problem}", agent_config.where(key))
         elif name in TLS_SWITCHES and value is False:
-            evidence.finding(f"{agent_config.describe(key)} turns TLS (or its verification) off",
+            evidence.finding(f"{key} = false turns TLS (or its verification) off",
                              agent_config.where(key))
         elif name == "ssl_cert_reqs" and str(value).lower() == "none":
-            evidence.finding(f"{agent_config.describe(key)} accepts any certificate", agent_config.where(key))
+            evidence.finding(f"{key} = {value!r} accepts any certificate", agent_config.where(key))
 
 
 def _tls_covers(pattern: str, host: str) -> bool:

@@ -156,7 +156,8 @@ def test_tracing_enabled(agent_config: AgentConfig, evidence: Evidence) -> None:
     evidence.add(agent_config.describe(enabled))
     evidence.add(agent_config.describe(exporter))
     if agent_config.get(enabled) is not True:
-        evidence.finding(f"tracing is not enabled ({agent_config.describe(enabled)})", agent_config.where(enabled))
+        evidence.finding(f"tracing is not enabled (tracing_enabled = {agent_config.get(enabled)!r})",
+                         agent_config.where(enabled))
     chosen = agent_config.get(exporter)
     if not isinstance(chosen, str) or chosen.lower() not in TRACE_EXPORTERS:
         evidence.finding(f"tracing_exporter must be one of {', '.join(TRACE_EXPORTERS)}, got {chosen!r}",
@@ -179,11 +180,11 @@ def test_sample_rate(agent_config: AgentConfig, request: pytest.FixtureRequest, 
     where = agent_config.where(key)
     what = agent_config.describe(key)
     if value is None and (env := _sampler_arg(request)) is not None:
-        value, where, what = env.value, env.where, f"{env.container} env {SAMPLER_ARG_VAR} = {env.value!r}"
+        where, what = env.where, f"{env.where}: {env.container} env {SAMPLER_ARG_VAR} = {env.value!r}"
         try:
-            value = float(value)
+            value = float(env.value)
         except ValueError:
-            pytest.fail(f"{where}: {what} is not a number", pytrace=False)
+            pytest.fail(f"{what} is not a number", pytrace=False)
     evidence.add(what, where)
     if value is None:
         pytest.fail(f"{what}: without a sample rate OpenTelemetry samples every trace; {SEED_SAMPLE_ADVICE}",
@@ -199,7 +200,8 @@ def test_metrics_enabled(agent_config: AgentConfig, evidence: Evidence) -> None:
     evidence.add(agent_config.describe(enabled))
     evidence.add(agent_config.describe(exporter))
     if agent_config.get(enabled) is not True:
-        evidence.finding(f"metrics are not enabled ({agent_config.describe(enabled)})", agent_config.where(enabled))
+        evidence.finding(f"metrics are not enabled (metrics_enabled = {agent_config.get(enabled)!r})",
+                         agent_config.where(enabled))
     chosen = agent_config.get(exporter)
     if not isinstance(chosen, str) or chosen.lower() != "prometheus":
         evidence.finding(f"metrics_exporter must be \"prometheus\", got {chosen!r}", agent_config.where(exporter))
@@ -210,7 +212,7 @@ def test_metrics_enabled(agent_config: AgentConfig, evidence: Evidence) -> None:
 
 def _is_agent(workload: Workload, name: Any) -> bool:
     labels = workload.pod_labels
-    return name in (workload.obj.name, labels.get("app"), labels.get("app.kubernetes.io/name"))
+    return name is not None and name in (workload.obj.name, labels.get("app"), labels.get("app.kubernetes.io/name"))
 
 
 def _declared_port(workload: Workload, port: Any) -> int | None:

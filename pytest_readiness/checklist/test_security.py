@@ -369,7 +369,7 @@ def _config_leaves(node: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[
 
 def _sp_secrets_in_config(agent_config: AgentConfig, evidence: Evidence) -> list[SecretFinding]:
     for dotted, value in _config_leaves(agent_config.data):
-        if _is_sp_secret_name(dotted.rpartition(".")[2]) and str(value).strip():
+        if _is_sp_secret_name(dotted.rpartition(".")[2]) and isinstance(value, str) and value.strip():
             evidence.finding(f"{dotted} = {mask(str(value))}: the agent authenticates with a client secret",
                              agent_config.where(dotted))
     try:

@@ -2,8 +2,8 @@
 
 All categories' live checks live here because they share one target, one HTTP client and one request
 budget; the catalog still gives each its category, priority and the `live` marker. The checks run
-in file order: the metrics are scraped before the probes add to them, and the rate-limit probe comes
-last because it uses up the caller's quota for a minute.
+in file order: TLS first (its handshakes send no HTTP request), then the metrics, scraped before the
+probes add to them; the rate-limit probe comes last because it uses up the caller's quota for a minute.
 """
 
 from __future__ import annotations
@@ -147,6 +147,51 @@ def _cross_check_probes(request: pytest.FixtureRequest, expected: dict[str, str]
                              seen[0][1])
 
 
+# --- transport: TLS first, it sends no HTTP request -----------------------------------------------
+
+
+@check("SEC-LIVE-TLS")
+def test_tls_12_or_newer(live_service: Any, readiness_settings: Settings, evidence: Evidence) -> None:
+    import ssl
+
+    from pytest_readiness.sources import tls_probe
+    from pytest_readiness.sources.service import ProbeFailed
+
+    where = live_service.where("/")
+    if live_service.scheme != "https":
+        pytest.fail(f"{live_service.base_url}: the service is served over plain HTTP, without TLS", pytrace=False)
+    live_service.fail_if_down()
+    host, port, timeout = live_service.host, live_service.port, readiness_settings.timeout
+    attempts = []
+    try:
+        for version in tls_probe.VERSIONS:
+            live_service.spend()
+            attempts.append(tls_probe.attempt(host, port, version, timeout=timeout))
+            evidence.add(f"handshake offering only {attempts[-1]}", where)
+        if not readiness_settings.insecure:
+            live_service.spend()
+            cafile = str(readiness_settings.resolve(readiness_settings.ca_bundle)) if readiness_settings.ca_bundle \
+                else None
+            cert = tls_probe.certificate(host, port, timeout=timeout, cafile=cafile)
+            evidence.add(f"certificate: {'valid' if cert.valid else 'INVALID'}, {cert.detail}", where)
+            if not cert.valid:
+                evidence.finding(f"the certificate does not verify for {host}: {cert.detail}", where)
+    except OSError as exc:
+        live_service.mark_down(f"cannot connect to {host}:{port}: {exc}")
+        raise ProbeFailed(f"TLS handshake with {host}:{port}: {exc}") from None
+    for legacy in (a for a in attempts if a.version in tls_probe.LEGACY and a.accepted):
+        evidence.finding(f"the server accepts {legacy.version} ({legacy.detail})", where)
+    if not any(a.accepted for a in attempts if a.version in tls_probe.MODERN):
+        evidence.finding("the server accepts neither TLS 1.2 nor TLS 1.3", where)
+    evidence.fail_if_findings(f"{host}:{port} does not enforce TLS 1.2+ with a valid certificate")
+    inconclusive = [a.version for a in attempts if a.version in tls_probe.LEGACY and not a.conclusive]
+    if inconclusive:
+        unverified(f"the local {ssl.OPENSSL_VERSION} could not offer {' and '.join(inconclusive)}, so a refusal by "
+                   "the server is unproven; run the check where OpenSSL still supports them")
+    if readiness_settings.insecure:
+        unverified("TLS versions are fine, but the certificate was not verified (--readiness-insecure)")
+
+
 # --- metrics -----------------------------------------------------------------------------------
 
 
@@ -244,49 +289,7 @@ def test_health_reports_components(live_service: Any, readiness_settings: Settin
     evidence.fail_if_findings(f"{overall} does not report healthy components")
 
 
-# --- transport ---------------------------------------------------------------------------------
-
-
-@check("SEC-LIVE-TLS")
-def test_tls_12_or_newer(live_service: Any, readiness_settings: Settings, evidence: Evidence) -> None:
-    import ssl
-
-    from pytest_readiness.sources import tls_probe
-    from pytest_readiness.sources.service import ProbeFailed
-
-    where = live_service.where("/")
-    if live_service.scheme != "https":
-        pytest.fail(f"{live_service.base_url}: the service is served over plain HTTP, without TLS", pytrace=False)
-    live_service.fail_if_down()
-    host, port, timeout = live_service.host, live_service.port, readiness_settings.timeout
-    attempts = []
-    try:
-        for version in tls_probe.VERSIONS:
-            live_service.spend()
-            attempts.append(tls_probe.attempt(host, port, version, timeout=timeout))
-            evidence.add(f"handshake offering only {attempts[-1]}", where)
-        if not readiness_settings.insecure:
-            live_service.spend()
-            cafile = str(readiness_settings.resolve(readiness_settings.ca_bundle)) if readiness_settings.ca_bundle \
-                else None
-            cert = tls_probe.certificate(host, port, timeout=timeout, cafile=cafile)
-            evidence.add(f"certificate: {'valid' if cert.valid else 'INVALID'}, {cert.detail}", where)
-            if not cert.valid:
-                evidence.finding(f"the certificate does not verify for {host}: {cert.detail}", where)
-    except OSError as exc:
-        live_service.mark_down(f"cannot connect to {host}:{port}: {exc}")
-        raise ProbeFailed(f"TLS handshake with {host}:{port}: {exc}") from None
-    for legacy in (a for a in attempts if a.version in tls_probe.LEGACY and a.accepted):
-        evidence.finding(f"the server accepts {legacy.version} ({legacy.detail})", where)
-    if not any(a.accepted for a in attempts if a.version in tls_probe.MODERN):
-        evidence.finding("the server accepts neither TLS 1.2 nor TLS 1.3", where)
-    evidence.fail_if_findings(f"{host}:{port} does not enforce TLS 1.2+ with a valid certificate")
-    inconclusive = [a.version for a in attempts if a.version in tls_probe.LEGACY and not a.conclusive]
-    if inconclusive:
-        unverified(f"the local {ssl.OPENSSL_VERSION} could not offer {' and '.join(inconclusive)}, so a refusal by "
-                   "the server is unproven; run the check where OpenSSL still supports them")
-    if readiness_settings.insecure:
-        unverified("TLS versions are fine, but the certificate was not verified (--readiness-insecure)")
+# --- connections -------------------------------------------------------------------------------
 
 
 @check("PERF-LIVE-KEEPALIVE")

@@ -9,11 +9,14 @@ import base64
 import random
 import string
 import textwrap
+import tomllib
 from collections.abc import Callable, Mapping
+
+import yaml
 
 from pytest_readiness.catalog import load_catalog
 from pytest_readiness.secrets import scan_text
-from tests.conftest import ReadinessRun
+from tests.conftest import EXAMPLES, ReadinessRun
 
 _random = random.Random(20240611)
 _ALNUM = string.ascii_letters + string.digits
@@ -421,8 +424,7 @@ def test_bad_repo_fails_each_check_and_names_file_and_line(run_readiness: Runner
     assert "6 hardcoded secrets" in hardcoded
     assert "config/agent.toml.example" not in hardcoded  # template placeholders are not secrets
 
-    sp_secret = failed("SEC-NO-SP-SECRET", line_of(BAD, CONFIG, "client_secret"),
-                       line_of(BAD, DEPLOY, CLIENT_SECRET))
+    failed("SEC-NO-SP-SECRET", line_of(BAD, CONFIG, "client_secret"), line_of(BAD, DEPLOY, CLIENT_SECRET))
     assert report_of(run, "SEC-NO-SP-SECRET").count(line_of(BAD, DEPLOY, CLIENT_SECRET) + ":") == 1
 
     failed("SEC-WORKLOAD-IDENTITY[Deployment/msft-agent]", line_of(BAD, DEPLOY, "labels:"),
@@ -558,3 +560,35 @@ def test_what_the_manifests_cannot_settle_is_unverified_and_a_referenced_sp_secr
     assert run.status("SEC-NO-HARDCODED-SECRETS") == "failed"
     hardcoded = report_of(run, "SEC-NO-HARDCODED-SECRETS")
     assert "1 hardcoded secret in" in hardcoded and hardcoded.count("src/keys.txt:1:") == 1  # one per location
+
+
+# --- the example deployment repos ---------------------------------------------------------------
+
+def test_example_repo_that_follows_the_checklist_passes(run_readiness: Runner) -> None:
+    run = run_readiness({}, "-m", "security", f"--readiness-project={EXAMPLES / 'agent-good'}")
+    for check_id in STATIC_IDS:
+        for key, status in run.of_check(check_id).items():
+            assert status == "passed", f"{key}: {run.messages[key]}"
+        assert run.of_check(check_id), f"{check_id} did not run"
+
+
+def test_example_repo_with_gaps_fails_with_locations_and_never_shows_its_secrets(run_readiness: Runner) -> None:
+    project = EXAMPLES / "agent-gaps"
+    files = {path: (project / path).read_text() for path in (CONFIG, DEPLOY, CONFIGMAP)}
+    deployment = yaml.safe_load(files[DEPLOY])
+    leaked = {env["value"] for c in deployment["spec"]["template"]["spec"]["containers"] for env in c["env"]
+              if env["name"] == "AZURE_CLIENT_SECRET"}
+    leaked |= {tomllib.loads(files[CONFIG])["agent"]["llm"]["api_key"]}
+    run = run_readiness({}, "-m", "security", f"--readiness-project={project}")
+    for secret in leaked:
+        assert secret not in run.output and secret not in run.junit
+    hardcoded = report_of(run, "SEC-NO-HARDCODED-SECRETS")
+    secret_value_line = int(line_of(files, DEPLOY, "name: AZURE_CLIENT_SECRET").rpartition(":")[2]) + 1
+    for location in (line_of(files, CONFIG, "api_key ="), line_of(files, CONFIGMAP, "AccountKey="),
+                     f"{DEPLOY}:{secret_value_line}"):
+        assert location + ":" in hardcoded, f"{location} not in {hardcoded}"
+    for key in ("SEC-NO-SP-SECRET", "SEC-NO-SECRETS-IN-CONFIGMAP", "SEC-RATE-LIMIT", "SEC-INGRESS-TLS",
+                "SEC-WORKLOAD-IDENTITY[Deployment/msft-agent]", f"SEC-NO-LITERAL-SECRET-ENV[{AGENT}]",
+                "SEC-NO-PRIVILEGED[Deployment/msft-agent/log-forwarder]", f"SEC-READONLY-FS[{AGENT}]"):
+        assert run.status(key) == "failed", f"{key}: {run.messages[key]}"
+    assert run.status("SEC-API-AUTH-CONFIG") == "passed"

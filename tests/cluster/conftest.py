@@ -4,6 +4,7 @@ and builders for the agent's live workloads, healthy or broken in one way each."
 from __future__ import annotations
 
 import copy
+import importlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,8 @@ CONTEXT = "test-ctx"
 QUIET = ("-p", "no:hypothesispytest")  # its terminal summary imports all of hypothesis in every pytester run
 NS = k.NAMESPACE
 NODES = [k.node(f"aks-agentpool-31207608-vmss00000{i}", zone) for i, zone in enumerate(k.ZONES)]
+PLUGIN_MODULES = ("pytest_readiness.runtime", "pytest_readiness.fixtures", "pytest_readiness.cluster_fixtures",
+                  "pytest_readiness.live_fixtures", "pytest_readiness.attestation")
 SERVER_FIELDS = ("uid", "resourceVersion", "creationTimestamp", "generation", "annotations", "managedFields")
 
 
@@ -49,9 +52,13 @@ class LiveWorkload:
 
 def live_deployment(name: str = k.APP, *, zones: tuple[int, ...] = (0, 1, 2), image: str = k.AGENT_IMAGE,
                     ready: int | None = None, **pod_spec: Any) -> LiveWorkload:
-    """A healthy Deployment with one ready pod per entry of `zones` (an index into NODES)."""
+    """A healthy Deployment with one ready pod per entry of `zones` (an index into NODES); `pod_spec` changes
+    its pod template (a None value removes the field)."""
     agent = k.deployment(name, replicas=len(zones), ready_replicas=ready, containers=[k.container(image=image)])
-    agent["spec"]["template"]["spec"].update(pod_spec)
+    template = agent["spec"]["template"]["spec"]
+    template.update(pod_spec)
+    for field in [key for key, value in template.items() if value is None]:
+        del template[field]
     current = k.replica_set(agent)
     pods = [k.pod(current, f"p{i}{zone}", node_name=NODES[zone]["metadata"]["name"]) for i, zone in enumerate(zones)]
     return LiveWorkload(agent, current, pods)
@@ -102,14 +109,18 @@ def as_manifest(obj: Mapping[str, Any], **spec_changes: Any) -> Obj:
 
 
 def manifest_files(*objects: Mapping[str, Any]) -> dict[str, str]:
-    return {f"deployment/kubernetes/{o['kind'].lower()}-{o['metadata']['name']}.yaml": yaml.safe_dump(o, sort_keys=False)
-            for o in objects}
+    return {f"deployment/kubernetes/{o['kind'].lower()}-{o['metadata']['name']}.yaml":
+            yaml.safe_dump(o, sort_keys=False) for o in objects}
 
 
 @pytest.fixture(scope="session", autouse=True)
-def client_modules_loaded(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Load the kubernetes client's lazily imported API and model modules once, in this process: pytester
-    drops modules first imported inside a run, and re-importing them costs seconds per run."""
+def modules_loaded(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Load the plugin's modules and the kubernetes client's lazily imported API and model modules once, in
+    this process. pytester drops modules first imported inside a run: re-importing the client costs seconds
+    per run, and a plugin module re-imported in a second run of one test would meet stale references to
+    the first run's copy (`from pytest_readiness import fixtures` finds the package attribute)."""
+    for name in PLUGIN_MODULES:
+        importlib.import_module(name)
     with KubeApiEmulator() as api:
         api.add_many(k.agent_stack())
         kubeconfig = api.write_kubeconfig(tmp_path_factory.mktemp("warm") / "kubeconfig")
@@ -130,7 +141,8 @@ def kubeconfig(kube_api: KubeApiEmulator, tmp_path: Path) -> Path:
 @pytest.fixture
 def cluster_args(kubeconfig: Path) -> tuple[str, ...]:
     # `--flag=value`: pytest finds the rootdir before it knows plugin flags, and would take a bare value for a path
-    return (f"--readiness-kubeconfig={kubeconfig}", f"--readiness-kube-context={CONTEXT}", f"--readiness-namespace={NS}")
+    return (f"--readiness-kubeconfig={kubeconfig}", f"--readiness-kube-context={CONTEXT}",
+            f"--readiness-namespace={NS}")
 
 
 RunCluster = Callable[..., ReadinessRun]

@@ -6,12 +6,11 @@ from __future__ import annotations
 import secrets
 import socket
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_readiness.sources.redis_info import without_password
+from pytest_readiness.sources.redis_info import RedisFailed, RedisTarget, without_password
 
 if TYPE_CHECKING:
     from conftest import RedisServer, TLSFiles
@@ -80,35 +79,26 @@ def test_with_config_disabled_the_policy_comes_from_info_memory(run_readiness: R
     assert "counts no lookups yet" in run.messages["PERF-REDIS-HIT-RATE"]
 
 
-def test_a_wrong_password_fails_without_showing_it(
-    run_readiness: Runner, launch_redis: Launcher, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_wrong_password_fails_without_showing_it(launch_redis: Launcher) -> None:
     server = launch_redis(*CACHE, password=secrets.token_urlsafe(24))
     wrong = secrets.token_urlsafe(24)
-    monkeypatch.setenv("REDIS_PASSWORD", wrong)
-    url = server.url.replace("redis://", f"redis://default:{wrong}@")
-    run = redis_run(run_readiness, url, "--readiness-redis-password-env", "REDIS_PASSWORD")
-    assert run.status("PERF-REDIS-HIT-RATE") == "failed"
-    assert "PING failed" in run.messages["PERF-REDIS-HIT-RATE"]
-    assert "redis://default:***@127.0.0.1" in run.messages["PERF-REDIS-HIT-RATE"]
-    assert wrong not in run.output + run.junit
+    target = RedisTarget(server.url.replace("redis://", f"redis://default:{wrong}@"), password=wrong, timeout=2)
+    with pytest.raises(RedisFailed) as failed:
+        target.stats()
+    assert "PING failed" in str(failed.value) and "redis://default:***@127.0.0.1" in str(failed.value)
+    assert wrong not in str(failed.value)
 
 
-def test_an_unreachable_redis_fails_each_check_clearly(run_readiness: Runner, tmp_path: Path) -> None:
+def test_an_unreachable_redis_fails_at_once_and_is_not_asked_again() -> None:
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
-        url = f"rediss://127.0.0.1:{unused.getsockname()[1]}/0"
-        run = redis_run(run_readiness, url, "--readiness-timeout", "1")
-    for check_id in CHECKS:
-        assert run.status(check_id) == "failed", run.messages[check_id]
-        assert f"Redis {url}: PING failed" in run.messages[check_id]
-
-
-def test_without_a_redis_url_the_checks_are_unverified(run_readiness: Runner) -> None:
-    run = run_readiness({}, "-m", "live")
-    for check_id in CHECKS:
-        assert run.status(check_id) == "unverified"
-        assert "set --readiness-redis-url" in run.messages[check_id]
+        target = RedisTarget(f"rediss://127.0.0.1:{unused.getsockname()[1]}/0", timeout=1)
+        with pytest.raises(RedisFailed, match="PING failed") as first:
+            target.ping()
+        for later in (target.stats, target.eviction):
+            with pytest.raises(RedisFailed) as again:
+                later()
+            assert again.value is first.value
 
 
 def test_urls_are_shown_without_their_password() -> None:

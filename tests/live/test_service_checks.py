@@ -7,6 +7,7 @@ import json
 import socket
 import uuid
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -179,7 +180,7 @@ def test_the_gaps_service_fails_the_checks_of_its_missing_safeguards(
     assert run.result.ret == 1
 
 
-def test_a_shared_rate_limit_a_down_dependency_and_a_cold_cache_fail(
+def test_a_shared_rate_limit_a_down_dependency_a_cold_cache_and_wrong_probe_paths_fail(
     run_readiness: Runner, launch_service: Callable[..., Service], user: Callable[[str], str],
     make_token: Callable[[str], str],
 ) -> None:
@@ -187,7 +188,9 @@ def test_a_shared_rate_limit_a_down_dependency_and_a_cold_cache_fail(
     service = launch_service(to_toml(weakened))
     warm_cache(service, make_token("warm-up"), misses=4, hits=1)
     user("AGENT_TOKEN"), user("AGENT_TOKEN_2")
-    run = live_run(run_readiness, {"config/agent.toml": to_toml(GOOD)}, service.url,
+    files = {"config/agent.toml": to_toml(GOOD),
+             "deployment/kubernetes/deployment.yaml": DEPLOYMENT.replace("/health/live", "/healthz")}
+    run = live_run(run_readiness, files, service.url,
                    "--readiness-auth-env", "AGENT_TOKEN", "--readiness-second-auth-env", "AGENT_TOKEN_2")
     failed = {
         "SEC-LIVE-RATE-LIMIT": "the credential in $AGENT_TOKEN_2 was limited too: the limit is shared, not per user",
@@ -198,84 +201,40 @@ def test_a_shared_rate_limit_a_down_dependency_and_a_cold_cache_fail(
     for check_id, message in failed.items():
         assert run.status(check_id) == "failed", (check_id, run.messages[check_id])
         assert message in run.messages[check_id], (check_id, run.messages[check_id])
-
-
-def test_probe_paths_that_the_service_does_not_serve_fail_with_the_manifest_line(
-    run_readiness: Runner, launch_service: Callable[..., Service]
-) -> None:
-    service = launch_service(to_toml(GOOD))
-    files = {"deployment/kubernetes/deployment.yaml": DEPLOYMENT.replace("/health/live", "/healthz")}
-    run = live_run(run_readiness, files, service.url, "-k", "health_endpoints")
-    assert run.status("REL-LIVE-HEALTH") == "failed"
     assert "deployment/kubernetes/deployment.yaml:1: no livenessProbe in the manifests GETs /health/live" in \
         run.messages["REL-LIVE-HEALTH"]
 
 
-def test_api_key_auth_is_probed_in_its_header(
+def test_api_key_auth_and_limits_the_config_does_not_give(
     run_readiness: Runner, launch_service: Callable[..., Service], service_secrets: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    api_key_mode = changed(GOOD, agent__security__auth={"mode": "api_key", "api_key_header": "X-API-Key"})
-    service = launch_service(to_toml(api_key_mode))
+    service = launch_service(to_toml(changed(GOOD, agent__security__auth={"mode": "api_key"})))
     monkeypatch.setenv("AGENT_KEY", service_secrets.api_key)
-    run = live_run(run_readiness, {"config/agent.toml": to_toml(api_key_mode)}, service.url,
-                   "--readiness-auth-env", "AGENT_KEY", "--readiness-auth-scheme", "X-API-Key",
-                   "-k", "rejects_unauthenticated or rate_limit")
+    project = {"agent.security.rate_limit": {"requests_per_minute": 40, "per_user": True}}
+    run = live_run(run_readiness, {"config/agent.toml": to_toml(project)}, service.url,
+                   "--readiness-auth-env", "AGENT_KEY", "--readiness-auth-scheme", "X-API-Key")
     assert run.status("SEC-LIVE-AUTH") == "passed", run.messages["SEC-LIVE-AUTH"]
     assert "with an unknown API key: 401" in run.junit
-    assert run.status("SEC-LIVE-RATE-LIMIT") == "unverified"
-    assert "per-user limiting unproven: no credential: set --readiness-second-auth-env" in \
-        run.messages["SEC-LIVE-RATE-LIMIT"]
+    expected = {
+        "SEC-LIVE-RATE-LIMIT": "429 with Retry-After seen; per-user limiting unproven: no credential: "
+                               "set --readiness-second-auth-env",
+        "SEC-LIVE-INPUT-LENGTH": "config/agent.toml sets no agent.security.validation.max_question_length: set it, "
+                                 "or give the limit with --readiness-max-question-length",
+        "PERF-LIVE-CACHE-HIT-RATE": "no cache lookups counted yet",  # a fresh service, scraped before any probe
+    }
+    for check_id, reason in expected.items():
+        assert run.status(check_id) == "unverified", (check_id, run.messages[check_id])
+        assert reason in run.messages[check_id], (check_id, run.messages[check_id])
     assert service_secrets.api_key not in run.output + run.junit
 
 
-# --- TLS -----------------------------------------------------------------------------------------
-
-
-def test_a_server_that_still_accepts_tls_1_0_fails(
-    run_readiness: Runner, launch_service: Callable[..., Service]
-) -> None:
-    service = launch_service(to_toml(GOOD), https=True, tls_min="1.0")
-    run = live_run(run_readiness, {}, service.url, f"--readiness-ca-bundle={service.ca}", "-k", "tls_12")
-    if tls_probe.local_support("TLSv1") is None:
-        assert run.status("SEC-LIVE-TLS") == "failed"
-        assert "the server accepts TLSv1 (negotiated TLSv1" in run.messages["SEC-LIVE-TLS"]
-        assert "the server accepts TLSv1.1" in run.messages["SEC-LIVE-TLS"]
-    else:  # this OpenSSL cannot offer TLS 1.0: the check must not pass
-        assert run.status("SEC-LIVE-TLS") in ("failed", "unverified")
-
-
-def test_an_untrusted_certificate_fails_and_insecure_mode_leaves_it_unverified(
-    run_readiness: Runner, good_https: Service
-) -> None:
-    untrusted = live_run(run_readiness, {}, good_https.url, "-k", "tls_12")
-    assert untrusted.status("SEC-LIVE-TLS") == "failed"
-    assert "the certificate does not verify for 127.0.0.1: unable to get local issuer certificate" in \
-        untrusted.messages["SEC-LIVE-TLS"]
-    insecure = live_run(run_readiness, {}, good_https.url, "-k", "tls_12", "--readiness-insecure")
-    assert insecure.status("SEC-LIVE-TLS") == "unverified"
-    assert "certificate was not verified (--readiness-insecure)" in insecure.messages["SEC-LIVE-TLS"]
-
-
-def test_the_http_checks_fail_on_an_untrusted_certificate_with_a_hint(
-    run_readiness: Runner, good_https: Service
-) -> None:
-    run = live_run(run_readiness, {}, good_https.url, "-k", "metrics_endpoint or health_endpoints")
-    assert run.status("OBS-LIVE-METRICS") == "failed"
-    assert "CERTIFICATE_VERIFY_FAILED" in run.messages["OBS-LIVE-METRICS"]
-    assert "set --readiness-ca-bundle" in run.messages["OBS-LIVE-METRICS"]
-    assert "not asked again" in run.messages["REL-LIVE-HEALTH"]
-
-
-# --- inputs that are absent ----------------------------------------------------------------------
-
-
 def test_without_credentials_or_config_the_probes_that_need_them_are_unverified(
-    run_readiness: Runner, launch_service: Callable[..., Service]
+    run_readiness: Runner, good_https: Service
 ) -> None:
-    service = launch_service(to_toml(GOOD))
-    run = live_run(run_readiness, {}, service.url)
+    run = live_run(run_readiness, {}, good_https.url, "--readiness-insecure")
     expected = {
+        "SEC-LIVE-TLS": "TLS versions are fine, but the certificate was not verified (--readiness-insecure)",
         "SEC-LIVE-AUTH": "acceptance is unproven: no credential: set --readiness-auth-env",
         "REL-LIVE-FUNCTIONALITY": "needs an authenticated caller, the API answered 401",
         "SEC-LIVE-PROMPT-INJECTION": "needs an authenticated caller",
@@ -284,13 +243,40 @@ def test_without_credentials_or_config_the_probes_that_need_them_are_unverified(
         "SEC-LIVE-INPUT-LENGTH": "no readable agent config: set it, or give the limit with "
                                  "--readiness-max-question-length",
         "SEC-LIVE-RATE-LIMIT": "--readiness-requests-per-minute",
-        "PERF-LIVE-CACHE-HIT-RATE": "no cache lookups counted yet",
     }
     for check_id, reason in expected.items():
         assert run.status(check_id) == "unverified", (check_id, run.messages[check_id])
         assert reason in run.messages[check_id], (check_id, run.messages[check_id])
-    assert run.status("OBS-LIVE-METRICS") == "passed"
-    assert run.status("REL-LIVE-HEALTH") == "passed"
+    for check_id in ("OBS-LIVE-METRICS", "REL-LIVE-HEALTH", "PERF-LIVE-KEEPALIVE", "OBS-LIVE-CORRELATION-ID"):
+        assert run.status(check_id) == "passed", run.messages[check_id]
+
+
+# --- TLS -----------------------------------------------------------------------------------------
+
+
+def test_legacy_tls_and_an_untrusted_certificate_fail(
+    run_readiness: Runner, launch_service: Callable[..., Service], good_https: Service
+) -> None:
+    legacy = launch_service(to_toml(GOOD), https=True, tls_min="1.0")
+    run = live_run(run_readiness, {}, legacy.url, f"--readiness-ca-bundle={legacy.ca}", "-k", "tls_12")
+    if tls_probe.local_support("TLSv1") is None:
+        assert run.status("SEC-LIVE-TLS") == "failed"
+        assert "the server accepts TLSv1 (negotiated TLSv1" in run.messages["SEC-LIVE-TLS"]
+        assert "the server accepts TLSv1.1" in run.messages["SEC-LIVE-TLS"]
+    else:  # this OpenSSL cannot offer TLS 1.0: the check must not pass
+        assert run.status("SEC-LIVE-TLS") in ("failed", "unverified")
+
+    untrusted = live_run(run_readiness, {}, good_https.url)  # no --readiness-ca-bundle
+    assert untrusted.status("SEC-LIVE-TLS") == "failed"
+    assert "the certificate does not verify for 127.0.0.1: unable to get local issuer certificate" in \
+        untrusted.messages["SEC-LIVE-TLS"]
+    assert untrusted.status("OBS-LIVE-METRICS") == "failed"
+    assert "CERTIFICATE_VERIFY_FAILED" in untrusted.messages["OBS-LIVE-METRICS"]
+    assert "set --readiness-ca-bundle" in untrusted.messages["OBS-LIVE-METRICS"]
+    assert "not asked again" in untrusted.messages["REL-LIVE-HEALTH"]
+
+
+# --- no target -----------------------------------------------------------------------------------
 
 
 def test_without_a_url_nothing_is_sent_and_every_live_check_is_unverified(
@@ -306,6 +292,14 @@ def test_without_a_url_nothing_is_sent_and_every_live_check_is_unverified(
     assert stub.connections == 0
 
 
+def test_an_invalid_url_is_refused_before_anything_is_sent(tmp_path: Path) -> None:
+    from pytest_readiness.settings import Settings
+    from pytest_readiness.sources.service import ProbeFailed, ServiceTarget
+
+    with pytest.raises(ProbeFailed, match=r"'ftp://agent\.example\.com' is not an http"):
+        ServiceTarget(Settings(project=tmp_path, url="ftp://agent.example.com"))
+
+
 # --- broken targets ------------------------------------------------------------------------------
 
 
@@ -319,7 +313,7 @@ MISBEHAVING = {
 }
 
 
-def test_a_misbehaving_server_fails_each_check_with_what_it_got(
+def test_misbehaving_servers_fail_each_check_with_what_they_got(
     run_readiness: Runner, stub_server: Callable[..., StubServer]
 ) -> None:
     stub = stub_server(MISBEHAVING)
@@ -336,39 +330,31 @@ def test_a_misbehaving_server_fails_each_check_with_what_it_got(
         assert run.status(check_id) == "failed", (check_id, run.messages[check_id])
         assert message in run.messages[check_id], (check_id, run.messages[check_id])
 
-
-def test_a_429_without_retry_after_fails(run_readiness: Runner, stub_server: Callable[..., StubServer]) -> None:
     def limited(count: int) -> tuple[int, dict[str, str], bytes]:
         return (429, JSON, b'{"error": "slow down"}') if count > 3 else (200, JSON, b'{"answer": "hi"}')
 
-    stub = stub_server({"POST /api/question": limited})
-    run = live_run(run_readiness, {}, stub.url, "--readiness-requests-per-minute", "3", "-k", "rate_limit")
+    no_retry_after = stub_server({"POST /api/question": limited})
+    run = live_run(run_readiness, {}, no_retry_after.url, "--readiness-requests-per-minute", "3", "-k", "rate_limit")
     assert run.status("SEC-LIVE-RATE-LIMIT") == "failed"
     assert "the 429 answer carries no Retry-After header" in run.messages["SEC-LIVE-RATE-LIMIT"]
-    assert len(stub.requests) == 4
+    assert len(no_retry_after.requests) == 4
 
 
-def test_a_refused_connection_fails_every_check_after_one_attempt(run_readiness: Runner) -> None:
+def test_unreachable_targets_fail_every_check_without_waiting_on_each(
+    run_readiness: Runner, silent_port: int
+) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{probe.getsockname()[1]}"  # bound but not listening: refused
-    run = live_run(run_readiness, {}, url)
+        refused = f"http://127.0.0.1:{probe.getsockname()[1]}"  # bound but not listening
+        run = live_run(run_readiness, {}, refused)
     assert statuses(run) == dict.fromkeys(SERVICE_CHECKS, "failed")
-    assert f"cannot connect to {url}" in run.messages["OBS-LIVE-METRICS"]
+    assert f"cannot connect to {refused}" in run.messages["OBS-LIVE-METRICS"]
     assert "not asked again in this run" in run.messages["SEC-LIVE-AUTH"]
 
-
-def test_a_server_that_never_answers_fails_within_the_timeout(run_readiness: Runner, silent_port: int) -> None:
     run = live_run(run_readiness, {}, f"http://127.0.0.1:{silent_port}", "--readiness-timeout", "0.3")
     assert statuses(run) == dict.fromkeys(SERVICE_CHECKS, "failed")
     assert "no answer within 0.3s" in run.messages["OBS-LIVE-METRICS"]
     assert "stopped answering: 2 requests timed out" in run.messages["SEC-LIVE-RATE-LIMIT"]
-
-
-def test_an_invalid_url_is_an_error_of_the_input(run_readiness: Runner) -> None:
-    run = live_run(run_readiness, {}, "ftp://agent.example.com")
-    assert statuses(run) == dict.fromkeys(SERVICE_CHECKS, "error")
-    assert "is not an http(s) URL" in run.messages["SEC-LIVE-AUTH"]
 
 
 def test_the_request_budget_bounds_the_whole_run(

@@ -162,7 +162,8 @@ def test_a_bad_annotation_is_an_error(verdict, annotation: str, says: str) -> No
     run = verdict(files, *VCHECKS)
     assert run.status("ORG-REPLICAS[Deployment/worker]") == "failed"
     [problem] = run.report["problems"]
-    assert says in problem["message"] and problem["where"] == "deployment/kubernetes/app.yaml:13"
+    worker_line = len(deployment("api", 3).splitlines()) + 2  # after the api document and its "---"
+    assert says in problem["message"] and problem["where"] == f"deployment/kubernetes/app.yaml:{worker_line}"
     assert run.ret == 1
 
 
