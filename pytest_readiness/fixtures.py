@@ -81,7 +81,7 @@ def _kube_params(config: pytest.Config, per_container: bool) -> Iterator[tuple[K
         for workload in source.workloads():
             found = True
             if per_container:
-                for container in workload.containers:
+                for container in [*workload.init_containers, *workload.containers]:
                     yield KubeParam(source, workload, container), f"{prefix}{container.ref}"
             else:
                 yield KubeParam(source, workload), f"{prefix}{workload.ref}"
@@ -156,7 +156,10 @@ def cluster_snapshot(pytestconfig: pytest.Config) -> Any:
     """The live cluster's objects (`sources.cluster.ClusterSnapshot`), listed once per session."""
     from pytest_readiness.cluster_fixtures import load_cluster
 
-    return load_cluster(pytestconfig)
+    try:
+        return load_cluster(pytestconfig)
+    except SourceError as error:  # a fresh one: the cached error carries the client's deep traceback
+        raise SourceError(error.where, error.problem) from None
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from pytest_readiness import Evidence, Unverified, check, unverified
-from pytest_readiness.attestation import manual_params
 from pytest_readiness.kube import KubeObject, Location, ObjectSet
 from pytest_readiness.secrets import mask_in_text
 from pytest_readiness.sources.agent_config import AgentConfig
@@ -173,7 +172,3 @@ def test_encryption_in_transit(request: pytest.FixtureRequest, evidence: Evidenc
         unverified("the manifests serve TLS, but without the agent config its endpoints cannot be checked: "
                    "set --readiness-config")
 
-
-@pytest.mark.parametrize("check_id", manual_params("compliance"))
-def test_attested(check_id: str) -> None:
-    unverified(f"needs attestation: record who verified {check_id} in readiness.toml")

@@ -14,7 +14,6 @@ import pytest
 import yaml
 
 from pytest_readiness import Evidence, SourceError, Unverified, check, not_applicable, unverified
-from pytest_readiness.attestation import manual_params
 from pytest_readiness.fixtures import load_manifests
 from pytest_readiness.kube import KubeObject, Location, ObjectSet, Workload, selector_matches
 from pytest_readiness.sources.agent_config import AgentConfig
@@ -626,7 +625,3 @@ def test_alerts_link_runbooks(repo: Repo, request: pytest.FixtureRequest, eviden
             evidence.add(f"alert {rule.name} -> {url}", rule.where)
     evidence.fail_if_findings("alerts without a runbook to follow")
 
-
-@pytest.mark.parametrize("check_id", manual_params("observability"))
-def test_attested(check_id: str) -> None:
-    unverified(f"needs attestation: record who verified {check_id} in readiness.toml")

@@ -14,7 +14,6 @@ import pytest
 import yaml
 
 from pytest_readiness import Evidence, SourceError, Unverified, check, unverified
-from pytest_readiness.attestation import manual_params
 from pytest_readiness.fixtures import load_manifests
 from pytest_readiness.kube import KubeObject, Location, ObjectSet, Workload, selector_matches
 from pytest_readiness.settings import Settings
@@ -630,7 +629,3 @@ def test_docs_api(repo: Repo, readiness_settings: Settings, evidence: Evidence) 
     missing = [e for e in API_ENDPOINTS if e not in covered]
     assert not missing, f"the API reference does not document {', '.join(missing)}"
 
-
-@pytest.mark.parametrize("check_id", manual_params("operations"))
-def test_attested(check_id: str) -> None:
-    unverified(f"needs attestation: record who verified {check_id} in readiness.toml")

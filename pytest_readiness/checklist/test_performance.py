@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from pytest_readiness import Evidence, check, not_applicable, unverified
-from pytest_readiness.attestation import manual_params
 from pytest_readiness.sources.agent_config import AgentConfig
 from pytest_readiness.sources.repo import Repo
 
@@ -182,7 +181,3 @@ def test_load_test_script(repo: Repo, evidence: Evidence) -> None:
     )
     evidence.add(f"exercises {API_PATH}", targeting[0])
 
-
-@pytest.mark.parametrize("check_id", manual_params("performance"))
-def test_attested(check_id: str) -> None:
-    unverified(f"needs attestation: record who verified {check_id} in readiness.toml")

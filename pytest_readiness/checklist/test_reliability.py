@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from pytest_readiness import Evidence, SourceError, check, not_applicable, unverified
-from pytest_readiness.attestation import manual_params
 from pytest_readiness.kube import Container, KubeObject, ObjectSet, Workload, selector_matches
 from pytest_readiness.sources.agent_config import AgentConfig
 
@@ -209,8 +208,15 @@ def _handler_problem(handler: Mapping[str, Any], allowed: tuple[str, ...]) -> tu
     return shown, None if body.get("port") is not None else f"{kind} has no port"
 
 
-def _check_probe(container: Container, field: str, evidence: Evidence) -> None:
+def _require_long_running(container: Container) -> None:
+    """Init containers run to completion, except native sidecars (restartPolicy: Always)."""
     _require_serving(container.workload)
+    if container.init and container.spec.get("restartPolicy") != "Always":
+        not_applicable(f"{container.ref} is an init container: it runs to completion")
+
+
+def _check_probe(container: Container, field: str, evidence: Evidence) -> None:
+    _require_long_running(container)
     probe = container.spec.get(field)
     assert probe is not None, f"{container}: no {field}"
     shown, problem = _handler_problem(probe if isinstance(probe, Mapping) else {}, PROBE_HANDLERS)
@@ -372,7 +378,7 @@ def test_termination_grace_period(workload: Workload, evidence: Evidence) -> Non
 
 @check("REL-PRESTOP")
 def test_prestop_hook(container: Container, evidence: Evidence) -> None:
-    _require_serving(container.workload)
+    _require_long_running(container)
     hook = (container.spec.get("lifecycle") or {}).get("preStop")
     assert hook is not None, f"{container}: no lifecycle.preStop hook"
     if isinstance(hook, Mapping) and "tcpSocket" in hook:
@@ -393,7 +399,3 @@ def test_session_persistence(agent_config: AgentConfig, evidence: Evidence) -> N
         "pod or cache loses it"
     )
 
-
-@pytest.mark.parametrize("check_id", manual_params("reliability"))
-def test_attested(check_id: str) -> None:
-    unverified(f"needs attestation: record who verified {check_id} in readiness.toml")

@@ -12,7 +12,6 @@ import pytest
 import yaml
 
 from pytest_readiness import Evidence, SourceError, check, not_applicable, unverified
-from pytest_readiness.attestation import manual_params
 from pytest_readiness.fixtures import load_manifests
 from pytest_readiness.kube import Container, KubeObject, Location, ObjectSet, Workload
 from pytest_readiness.outcomes import Unverified
@@ -665,7 +664,3 @@ def test_ingress_serves_tls(manifests: ObjectSet, evidence: Evidence) -> None:
                              ingress.location)
     evidence.fail_if_findings("Ingress traffic is not protected by TLS")
 
-
-@pytest.mark.parametrize("check_id", manual_params("security"))
-def test_attested(check_id: str) -> None:
-    unverified(f"needs attestation: record who verified {check_id} in readiness.toml")

@@ -446,3 +446,30 @@ def test_malformed_inputs_are_errors_naming_the_line_and_the_rest_still_runs(run
     assert run.status("REL-LIVENESS[Deployment/msft-agent/agent]") == "passed"
     assert run.status("REL-SESSION-PERSISTENCE") == "error"
     assert "config/agent.toml:3" in message(run, "REL-SESSION-PERSISTENCE")
+
+
+def test_init_containers_are_checked_for_resources_but_not_probes(run_readiness) -> None:
+    files = {
+        "deployment/kubernetes/job.yaml": """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: web, namespace: prod}
+            spec:
+              replicas: 3
+              selector: {matchLabels: {app: web}}
+              template:
+                metadata: {labels: {app: web}}
+                spec:
+                  initContainers:
+                    - name: migrate
+                      image: contosoagentacr.azurecr.io/migrate:1.0
+                  containers:
+                    - name: web
+                      image: contosoagentacr.azurecr.io/web:1.0
+        """,
+    }
+    run = run_readiness(files, "-m", "reliability and static")
+    assert run.status("REL-LIVENESS[Deployment/web/migrate]") == "not_applicable"
+    assert run.status("REL-PRESTOP[Deployment/web/migrate]") == "not_applicable"
+    assert run.status("REL-REQUESTS[Deployment/web/migrate]") == "failed"
+    assert run.status("REL-LIVENESS[Deployment/web/web]") == "failed"

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from pytest_readiness.checklist.test_cluster import error_incidents
-from pytest_readiness.sources.cluster import COLLECTED_KINDS, KINDS
+from pytest_readiness.sources.cluster import COLLECTED_KINDS, KINDS, SERVICE_ACCOUNT_DIR
 from tests.cluster.conftest import (
     CONTEXT,
     NODES,
@@ -52,6 +52,18 @@ Traceback (most recent call last):
   File "/app/agent/__main__.py", line 12, in <module>
     settings = load_settings()
 KeyError: 'AZURE_OPENAI_ENDPOINT'
+"""
+
+
+ORG_CHECK = """
+from pytest_readiness import check
+
+
+@check("ORG-CLUSTER-NODES", title="Three nodes or more", category="reliability", verify="cluster")
+def test_three_nodes(cluster_snapshot, evidence):
+    nodes = cluster_snapshot.require("Node")
+    evidence.add(f"{len(nodes)} nodes in {cluster_snapshot.description}")
+    assert len(nodes) >= 3, f"only {len(nodes)} nodes"
 """
 
 
@@ -161,6 +173,7 @@ def test_restarts_are_judged_over_the_last_hour(kube_api: KubeApiEmulator, run_c
     kube_api.add_many([*NODES, *(o for w in (steady, young, backing_off, unclear, few) for o in w.objects),
                        backoff, stale_backoff])
     files = manifest_files(as_manifest(steady.deployment, replicas=2), as_manifest(few.deployment))
+    files["conftest.py"] = ORG_CHECK  # an organisation's own check on the whole snapshot
 
     run = run_cluster(files, *ONLY_CLUSTER)
 
@@ -180,6 +193,7 @@ def test_restarts_are_judged_over_the_last_hour(kube_api: KubeApiEmulator, run_c
     assert run.status(f"OPS-CLUSTER-DRIFT[{prefix}few]") == "passed"
     assert run.status(f"OPS-CLUSTER-DRIFT[{prefix}young]") == "unverified"
     assert "is not in the repo's manifests" in run.messages[f"OPS-CLUSTER-DRIFT[{prefix}young]"]
+    assert run.status("ORG-CLUSTER-NODES") == "passed"
 
 
 # --- permissions, pagination, reachability --------------------------------------------------------
@@ -254,7 +268,7 @@ def test_an_unreachable_api_server_fails_fast_and_the_repo_is_still_checked(
 @pytest.mark.parametrize("options", [(), ("kubeconfig",)], ids=["no-options", "kubeconfig-alone"])
 def test_without_a_context_no_request_is_sent(kube_api: KubeApiEmulator, kubeconfig: Path, run_readiness,
                                               monkeypatch: pytest.MonkeyPatch, options: tuple[str, ...]) -> None:
-    files = good_stack(kube_api)
+    files = {**good_stack(kube_api), "conftest.py": ORG_CHECK}
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))  # a usable kubeconfig, current context and all
     args = [f"--readiness-kubeconfig={kubeconfig}"] if options else []
 
@@ -266,6 +280,17 @@ def test_without_a_context_no_request_is_sent(kube_api: KubeApiEmulator, kubecon
     assert "give --readiness-kube-context" in message
     assert ("alone does not enable them" in message) == bool(options)
     assert not any(":cluster" in name or "[cluster:" in name for name in run.statuses)
+    assert run.status("ORG-CLUSTER-NODES") == "unverified"
+    assert "give --readiness-kube-context" in run.messages["ORG-CLUSTER-NODES"]
+
+
+@pytest.mark.skipif(SERVICE_ACCOUNT_DIR.exists(), reason="runs inside a pod: in-cluster config would work here")
+def test_in_cluster_outside_a_pod_is_an_error_saying_so(run_readiness) -> None:
+    run = run_readiness({}, "--readiness-in-cluster", *ONLY_CLUSTER, *QUIET)
+
+    target = key("REL-CLUSTER-ZONES", "cluster:in-cluster:kube-api")
+    assert run.status(target) == "error"
+    assert "no in-cluster service account (not running in a pod?)" in run.messages[target]
 
 
 # --- read-only and bounded --------------------------------------------------------------------------
