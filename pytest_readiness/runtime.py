@@ -27,9 +27,7 @@ from pytest_readiness.waivers import WaiverBook, object_key
 STORE_KEY = pytest.StashKey[ResultStore]()
 REPORT_KEY = pytest.StashKey[RunReport]()
 RESULT_KEY = pytest.StashKey[CheckResult]()
-CHECKLIST_DIR = Path(__file__).parent / "checklist"
-ORGANISATION_MODULE = CHECKLIST_DIR / "test_organisation.py"
-ATTESTATIONS_MODULE = CHECKLIST_DIR / "test_attestations.py"
+ORGANISATION_MODULE = Path(__file__).parent / "checklist" / "test_organisation.py"
 _FAILURE_EXCEPTIONS = (AssertionError, pytest.fail.Exception, SourceError)
 
 
@@ -55,8 +53,10 @@ def target_of(item: pytest.Item, check: Check) -> str:
 
 
 def workload_of(item: pytest.Item) -> KubeObject | None:
-    param = getattr(item, "callspec", None) and item.callspec.params.get("kube_param")  # type: ignore[attr-defined]
-    workload = getattr(param, "workload", None)
+    """The workload a per-object check ran on (from the manifests or a live cluster), for annotation waivers."""
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    kube, cluster = params.get("kube_param"), params.get("cluster_param")
+    workload = getattr(kube, "workload", None) or getattr(getattr(cluster, "live", None), "workload", None)
     return workload.obj if workload is not None else None
 
 
@@ -161,17 +161,8 @@ class ReadinessRuntime:
         return None
 
     @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        # Manual items run from test_attestations.py only; a category module's leftover placeholder is dropped.
-        duplicates = [
-            item for item in items
-            if (check := check_of(item)) is not None and check.verify == "manual"
-            and item.path.parent == CHECKLIST_DIR and item.path != ATTESTATIONS_MODULE
-        ]
-        if duplicates:
-            config.hook.pytest_deselected(items=duplicates)
-            items[:] = [item for item in items if item not in duplicates]
-        for item in items:
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:  # the workloads this run checks, for annotation waivers
             obj = workload_of(item)
             if obj is not None:
                 self.workloads.setdefault(object_key(obj), obj)

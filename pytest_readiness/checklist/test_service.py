@@ -261,7 +261,7 @@ def test_health_endpoints_answer(live_service: Any, readiness_settings: Settings
         if answer.status != 200:
             evidence.finding(f"the {role} endpoint answered {answer.status}, not 200: {answer.snippet()!r}", where)
         elif answer.seconds > limit:
-            evidence.finding(f"the {role} endpoint took {answer.seconds:.2f}s, more than {limit:g}s "
+            evidence.finding(f"the {role} endpoint took {answer.seconds:.3f}s, more than {limit:g}s "
                              "(--readiness-health-max-seconds): the kubelet's probe would time out", where)
     _cross_check_probes(request, {"livenessProbe": live, "readinessProbe": ready}, evidence)
     evidence.fail_if_findings("the health endpoints do not serve the kubelet's probes")

@@ -52,20 +52,23 @@ def worst_failures(report: RunReport, limit: int = 10) -> list[str]:
     return lines
 
 
+def _status_text(state: str, valid_through: object) -> str:
+    if state == "approved":
+        return f"[x] approved, valid through {valid_through}"
+    if state == "expired":
+        return f"[ ] expired after {valid_through}"
+    return f"[ ] {state}"
+
+
 def signoff_table(report: RunReport) -> list[str]:
-    header = f"{'Check':<22} {'Reviewer':<28} {'Date':<10}  {'Status':<40} Source"
-    lines = [header, "-" * len(header)]
-    for row in report.signoffs:
-        if row.state == "missing":
-            status = "[ ] missing"
-        elif row.state == "approved":
-            status = f"[x] approved, valid through {row.valid_through}"
-        elif row.state == "expired":
-            status = f"[ ] expired after {row.valid_through}"
-        else:
-            status = f"[ ] {row.state}"
-        date = str(row.date) if row.date else "-"
-        lines.append(f"{row.label:<22} {row.reviewer or '-':<28} {date:<10}  {status:<40} {row.source}")
+    rows = [("Check", "Reviewer", "Date", "Status", "Source")] + [
+        (row.label, row.reviewer or "-", str(row.date or "-"), _status_text(row.state, row.valid_through), row.source)
+        for row in report.signoffs
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[4]
+             for row in rows]
+    lines.insert(1, "-" * len(lines[0]))
     return lines
 
 

@@ -317,8 +317,10 @@ def test_misbehaving_servers_fail_each_check_with_what_they_got(
     run_readiness: Runner, stub_server: Callable[..., StubServer]
 ) -> None:
     stub = stub_server(MISBEHAVING)
-    run = live_run(run_readiness, {}, stub.url, "--readiness-latency-p95-seconds", "0.000001")
+    run = live_run(run_readiness, {}, stub.url, "--readiness-latency-p95-seconds", "0.000001",
+                   "--readiness-health-max-seconds", "0.000001")
     expected = {
+        "REL-LIVE-HEALTH": "more than 1e-06s (--readiness-health-max-seconds)",
         "OBS-LIVE-METRICS": f"{stub.url}/metrics:3: not valid Prometheus text",
         "REL-LIVE-HEALTH-COMPONENTS": "answered 200 text/html, not JSON",
         "PERF-LIVE-KEEPALIVE": "the server closed the connection after the first answer",

@@ -17,15 +17,6 @@ from typing import Any
 import pytest
 import yaml
 
-# Imported once here: an in-process run drops the modules it imported, and would import them again.
-import pytest_readiness.reporting.html
-import pytest_readiness.reporting.json_report
-import pytest_readiness.reporting.junit
-import pytest_readiness.reporting.sarif
-import pytest_readiness.reporting.terminal
-import pytest_readiness.runtime
-import pytest_readiness.sources.agent_config
-import pytest_readiness.sources.manifests  # noqa: F401
 from tests.conftest import ReadinessRun
 
 TODAY = "2026-11-25"
@@ -167,7 +158,7 @@ def verdict(run_readiness: Callable[..., ReadinessRun], pytester: pytest.Pyteste
     """Run `pytest --readiness` on BASE + `files`, writing the JSON report too."""
 
     def run(files: Mapping[str, str], *args: str, base: Mapping[str, str] = BASE) -> VerdictRun:
-        result = run_readiness({**base, **files}, "-p", "no:hypothesispytest", "--readiness-json", "report.json", *args)
+        result = run_readiness({**base, **files}, "--readiness-json", "report.json", *args)
         return VerdictRun(result, pytester.path)
 
     return run

@@ -212,6 +212,8 @@ def test_vcheck_leaky_skip(evidence: Evidence) -> None:
 
 def test_no_report_shows_a_planted_secret(verdict, pytester: pytest.Pytester) -> None:
     s = planted()
+    connection_string = (f"DefaultEndpointsProtocol=https;AccountName=contosodata;AccountKey={s['storage']};"
+                         "EndpointSuffix=core.windows.net")
     files = {
         "conftest.py": (REPO_ROOT / "tests" / "verdicts" / "conftest.py").read_text().split("ORG_CHECKS = '''")[1]
         .split("'''")[0] + SECRET_CHECK.format(github=s["github"]),
@@ -231,7 +233,7 @@ def test_no_report_shows_a_planted_secret(verdict, pytester: pytest.Pytester) ->
             kind: ConfigMap
             metadata: {{name: agent-config}}
             data:
-              AZURE_STORAGE_CONNECTION_STRING: "DefaultEndpointsProtocol=https;AccountName=contosodata;AccountKey={s["storage"]};EndpointSuffix=core.windows.net"
+              AZURE_STORAGE_CONNECTION_STRING: "{connection_string}"
               OPENAI_KEY: "{s["openai"]}"
         """,
         "deployment/kubernetes/app.yaml": deployment("api", 3).replace(
