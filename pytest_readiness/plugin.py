@@ -62,6 +62,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(cluster_fixtures, "readiness-cluster")
     config.pluginmanager.register(live_fixtures, "readiness-live-fixtures")
     extra = [str(resolved.resolve(p)) for p in resolved.paths]
-    # Files, not the folder: initial paths are collected whatever the project's python_files says.
-    checklist = sorted(str(p) for p in CHECKLIST_DIR.glob("test_*.py"))
-    config.args[:] = [*checklist, *extra]
+    # The folder, so node ids read `test_security.py::...`; runtime collects its modules whatever
+    # the project's python_files says.
+    config.args[:] = [str(CHECKLIST_DIR), *extra]

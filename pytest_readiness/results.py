@@ -84,6 +84,3 @@ class ResultStore:
         for result in self.results:
             grouped.setdefault(result.check.category, []).append(result)
         return grouped
-
-    def of_check(self, check_id: str) -> list[CheckResult]:
-        return [r for r in self.results if r.check.id == check_id]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest.pathlib import fnmatch_ex
 
 from pytest_readiness import fixtures
 from pytest_readiness.api import Evidence, conftest_checks, lookup
@@ -27,7 +28,8 @@ from pytest_readiness.waivers import WaiverBook, object_key
 STORE_KEY = pytest.StashKey[ResultStore]()
 REPORT_KEY = pytest.StashKey[RunReport]()
 RESULT_KEY = pytest.StashKey[CheckResult]()
-ORGANISATION_MODULE = Path(__file__).parent / "checklist" / "test_organisation.py"
+CHECKLIST_DIR = Path(__file__).parent / "checklist"
+ORGANISATION_MODULE = CHECKLIST_DIR / "test_organisation.py"
 _FAILURE_EXCEPTIONS = (AssertionError, pytest.fail.Exception, SourceError)
 
 
@@ -39,6 +41,10 @@ class OrganisationModule(pytest.Module):
         for name, function in conftest_checks(self.config).items():
             setattr(module, name, function)
         return module
+
+
+def path_matches_patterns(path: Path, patterns: list[str]) -> bool:
+    return any(fnmatch_ex(pattern, path) for pattern in patterns)
 
 
 def check_of(item: pytest.Item) -> Check | None:
@@ -155,6 +161,15 @@ class ReadinessRuntime:
         return self._book
 
     @pytest.hookimpl(tryfirst=True)
+    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> pytest.Module | None:
+        """Checklist modules the project's own python_files pattern would not pick up."""
+        if file_path.parent != CHECKLIST_DIR or not file_path.name.startswith("test_") or file_path.suffix != ".py":
+            return None
+        if path_matches_patterns(file_path, self.config.getini("python_files")):
+            return None  # the python plugin collects it
+        module = self.pytest_pycollect_makemodule(file_path, parent)
+        return module or pytest.Module.from_parent(parent, path=file_path)
+
     def pytest_pycollect_makemodule(self, module_path: Path, parent: pytest.Collector) -> pytest.Module | None:
         if module_path == ORGANISATION_MODULE:
             return OrganisationModule.from_parent(parent, path=module_path)

@@ -173,3 +173,16 @@ def test_docs_options_is_generated_from_settings() -> None:
 
     committed = (REPO_ROOT / "docs" / "options.md").read_text(encoding="utf-8")
     assert committed == render_options(), "docs/options.md is stale: python -m pytest_readiness.docgen options"
+
+
+def test_checklist_runs_whatever_the_projects_python_files(run_readiness) -> None:
+    files = dict(MINIMAL)
+    files["pytest.ini"] = "[pytest]\npython_files = *_spec.py\n"
+    run = run_readiness(files, "-m", "security and static")
+    assert run.status("SEC-RATE-LIMIT") == "passed"
+    assert run.output.count("test_security.py") <= 1, "collected twice"
+
+
+def test_node_ids_name_the_checklist_module(run_readiness) -> None:
+    run = run_readiness(MINIMAL, "-m", "security and static", "-v")
+    assert "test_security.py::test_rate_limiting_enabled PASSED" in run.output

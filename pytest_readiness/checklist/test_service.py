@@ -14,7 +14,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -23,6 +23,10 @@ from pytest_readiness.kube import Location
 from pytest_readiness.outcomes import SourceError, Unverified
 from pytest_readiness.settings import Settings
 from pytest_readiness.sources.agent_config import AgentConfig
+
+if TYPE_CHECKING:  # imported for real inside the checks: httpx and redis load only when a target is set
+    from pytest_readiness.sources.redis_info import RedisTarget
+    from pytest_readiness.sources.service import Answer, Credential, ServiceTarget
 
 SEED_QUESTION = {"question": "Hello, world!"}  # the seed's post-deploy smoke question
 REJECTED_INPUT = (400, 413, 422)
@@ -63,7 +67,7 @@ def _limit(config: AgentConfig | None, key: str, option: int, flag: str) -> tupl
     unverified(f"{where}: set it, or give the limit with {flag}")
 
 
-def _reached(answer: Any, target: Any, credential: Any, what: str) -> None:
+def _reached(answer: Answer, target: ServiceTarget, credential: Credential | None, what: str) -> None:
     """End the check as unverified when the service stopped the probe before the part under test."""
     if answer.status == 429:
         unverified(f"{what}: the service answered 429 (rate limited) first; run again after a minute")
@@ -151,7 +155,7 @@ def _cross_check_probes(request: pytest.FixtureRequest, expected: dict[str, str]
 
 
 @check("SEC-LIVE-TLS")
-def test_tls_12_or_newer(live_service: Any, readiness_settings: Settings, evidence: Evidence) -> None:
+def test_tls_12_or_newer(live_service: ServiceTarget, readiness_settings: Settings, evidence: Evidence) -> None:
     import ssl
 
     from pytest_readiness.sources import tls_probe
@@ -170,9 +174,7 @@ def test_tls_12_or_newer(live_service: Any, readiness_settings: Settings, eviden
             evidence.add(f"handshake offering only {attempts[-1]}", where)
         if not readiness_settings.insecure:
             live_service.spend()
-            cafile = str(readiness_settings.resolve(readiness_settings.ca_bundle)) if readiness_settings.ca_bundle \
-                else None
-            cert = tls_probe.certificate(host, port, timeout=timeout, cafile=cafile)
+            cert = tls_probe.certificate(host, port, timeout=timeout, cafile=live_service.cafile)
             evidence.add(f"certificate: {'valid' if cert.valid else 'INVALID'}, {cert.detail}", where)
             if not cert.valid:
                 evidence.finding(f"the certificate does not verify for {host}: {cert.detail}", where)
@@ -196,7 +198,7 @@ def test_tls_12_or_newer(live_service: Any, readiness_settings: Settings, eviden
 
 
 @check("OBS-LIVE-METRICS")
-def test_metrics_endpoint_serves_prometheus(live_service: Any, evidence: Evidence) -> None:
+def test_metrics_endpoint_serves_prometheus(live_service: ServiceTarget, evidence: Evidence) -> None:
     metrics = live_service.metrics()
     names = ", ".join(sorted(f.name for f in metrics.families)[:8])
     evidence.add(f"{len(metrics.families)} metric families parsed ({names})", Location(metrics.url))
@@ -204,7 +206,7 @@ def test_metrics_endpoint_serves_prometheus(live_service: Any, evidence: Evidenc
 
 
 @check("OBS-LIVE-KEY-METRICS")
-def test_key_metrics_exported(live_service: Any, readiness_settings: Settings, evidence: Evidence) -> None:
+def test_key_metrics_exported(live_service: ServiceTarget, readiness_settings: Settings, evidence: Evidence) -> None:
     metrics = live_service.metrics()
     wanted = (
         ("request latency histogram", "metric_latency", ("histogram", "summary")),
@@ -229,7 +231,7 @@ def test_key_metrics_exported(live_service: Any, readiness_settings: Settings, e
 
 
 @check("PERF-LIVE-CACHE-HIT-RATE")
-def test_cache_hit_rate(live_service: Any, readiness_settings: Settings, evidence: Evidence) -> None:
+def test_cache_hit_rate(live_service: ServiceTarget, readiness_settings: Settings, evidence: Evidence) -> None:
     metrics = live_service.metrics()
     hits = metrics.total(readiness_settings.metric_cache_hits)
     misses = metrics.total(readiness_settings.metric_cache_misses)
@@ -250,8 +252,8 @@ def test_cache_hit_rate(live_service: Any, readiness_settings: Settings, evidenc
 
 
 @check("REL-LIVE-HEALTH")
-def test_health_endpoints_answer(live_service: Any, readiness_settings: Settings, request: pytest.FixtureRequest,
-                                 evidence: Evidence) -> None:
+def test_health_endpoints_answer(live_service: ServiceTarget, readiness_settings: Settings,
+                                 request: pytest.FixtureRequest, evidence: Evidence) -> None:
     _, live, ready = _health_paths(readiness_settings)
     limit = readiness_settings.health_max_seconds
     for role, path in (("liveness", live), ("readiness", ready)):
@@ -268,7 +270,8 @@ def test_health_endpoints_answer(live_service: Any, readiness_settings: Settings
 
 
 @check("REL-LIVE-HEALTH-COMPONENTS")
-def test_health_reports_components(live_service: Any, readiness_settings: Settings, evidence: Evidence) -> None:
+def test_health_reports_components(live_service: ServiceTarget, readiness_settings: Settings,
+                                   evidence: Evidence) -> None:
     overall = _health_paths(readiness_settings)[0]
     where = live_service.where(overall)
     answer, body = live_service.get_json(overall)
@@ -293,7 +296,7 @@ def test_health_reports_components(live_service: Any, readiness_settings: Settin
 
 
 @check("PERF-LIVE-KEEPALIVE")
-def test_connections_kept_alive(live_service: Any, readiness_settings: Settings, evidence: Evidence) -> None:
+def test_connections_kept_alive(live_service: ServiceTarget, readiness_settings: Settings, evidence: Evidence) -> None:
     path = _health_paths(readiness_settings)[1]
     where = live_service.where(path)
     first, second = live_service.request("GET", path), live_service.request("GET", path)
@@ -312,7 +315,7 @@ def test_connections_kept_alive(live_service: Any, readiness_settings: Settings,
 
 
 @check("OBS-LIVE-CORRELATION-ID")
-def test_correlation_ids(live_service: Any, readiness_settings: Settings, evidence: Evidence) -> None:
+def test_correlation_ids(live_service: ServiceTarget, readiness_settings: Settings, evidence: Evidence) -> None:
     path = readiness_settings.question_path
     where = live_service.where(path)
     credential = live_service.credential()
@@ -337,7 +340,7 @@ def test_correlation_ids(live_service: Any, readiness_settings: Settings, eviden
 
 
 @check("SEC-LIVE-AUTH")
-def test_api_rejects_unauthenticated(live_service: Any, live_agent_config: AgentConfig | None,
+def test_api_rejects_unauthenticated(live_service: ServiceTarget, live_agent_config: AgentConfig | None,
                                      readiness_settings: Settings, evidence: Evidence) -> None:
     path = readiness_settings.question_path
     where = live_service.where(path)
@@ -369,7 +372,7 @@ def test_api_rejects_unauthenticated(live_service: Any, live_agent_config: Agent
 
 
 @check("REL-LIVE-FUNCTIONALITY")
-def test_api_answers_a_question(live_service: Any, readiness_settings: Settings, evidence: Evidence) -> None:
+def test_api_answers_a_question(live_service: ServiceTarget, readiness_settings: Settings, evidence: Evidence) -> None:
     path, field = readiness_settings.question_path, readiness_settings.answer_field
     credential = live_service.credential()
     answer = live_service.request("POST", path, credential=credential, json=SEED_QUESTION)
@@ -390,7 +393,7 @@ def test_api_answers_a_question(live_service: Any, readiness_settings: Settings,
 
 
 @check("SEC-LIVE-INPUT-LENGTH")
-def test_input_length_enforced(live_service: Any, live_agent_config: AgentConfig | None,
+def test_input_length_enforced(live_service: ServiceTarget, live_agent_config: AgentConfig | None,
                                readiness_settings: Settings, evidence: Evidence) -> None:
     live_service.fail_if_down()
     limit, source = _limit(live_agent_config, f"{VALIDATION}.max_question_length",
@@ -416,7 +419,7 @@ def test_input_length_enforced(live_service: Any, live_agent_config: AgentConfig
 
 
 @check("SEC-LIVE-PROMPT-INJECTION")
-def test_prompt_injection_blocked(live_service: Any, live_agent_config: AgentConfig | None,
+def test_prompt_injection_blocked(live_service: ServiceTarget, live_agent_config: AgentConfig | None,
                                   readiness_settings: Settings, evidence: Evidence) -> None:
     if live_agent_config is not None:
         evidence.add(live_agent_config.describe(f"{VALIDATION}.block_prompt_injection"))
@@ -433,7 +436,8 @@ def test_prompt_injection_blocked(live_service: Any, live_agent_config: AgentCon
 
 
 @check("SEC-LIVE-NO-STACK-TRACES")
-def test_errors_leak_no_internals(live_service: Any, readiness_settings: Settings, evidence: Evidence) -> None:
+def test_errors_leak_no_internals(live_service: ServiceTarget, readiness_settings: Settings,
+                                  evidence: Evidence) -> None:
     path, credential = readiness_settings.question_path, live_service.credential()
     json_type = {"content-type": "application/json"}
     probes: list[tuple[str, str, str, bytes | None, bool]] = [
@@ -462,7 +466,7 @@ def test_errors_leak_no_internals(live_service: Any, readiness_settings: Setting
 
 
 @check("PERF-LIVE-LATENCY")
-def test_latency_baseline(live_service: Any, readiness_settings: Settings, evidence: Evidence) -> None:
+def test_latency_baseline(live_service: ServiceTarget, readiness_settings: Settings, evidence: Evidence) -> None:
     path, credential = readiness_settings.question_path, live_service.credential()
     count, threshold = readiness_settings.latency_samples, readiness_settings.latency_p95_seconds
     if count < 1:
@@ -481,7 +485,7 @@ def test_latency_baseline(live_service: Any, readiness_settings: Settings, evide
 
 
 @check("SEC-LIVE-RATE-LIMIT")
-def test_rate_limit_enforced(live_service: Any, live_agent_config: AgentConfig | None,
+def test_rate_limit_enforced(live_service: ServiceTarget, live_agent_config: AgentConfig | None,
                              readiness_settings: Settings, evidence: Evidence) -> None:
     live_service.fail_if_down()
     limit, source = _limit(live_agent_config, f"{RATE_LIMIT}.requests_per_minute",
@@ -517,7 +521,8 @@ def test_rate_limit_enforced(live_service: Any, live_agent_config: AgentConfig |
         unverified(f"429 with Retry-After seen; per-user limiting unproven: {live_service.missing_credential(True)}")
 
 
-def _check_second_user(target: Any, config: AgentConfig | None, second: Any, evidence: Evidence) -> None:
+def _check_second_user(target: ServiceTarget, config: AgentConfig | None, second: Credential | None,
+                       evidence: Evidence) -> None:
     if second is None:
         return
     path = target.settings.question_path
@@ -535,7 +540,7 @@ def _check_second_user(target: Any, config: AgentConfig | None, second: Any, evi
 
 
 @check("PERF-REDIS-TLS")
-def test_redis_over_tls(live_redis: Any, evidence: Evidence) -> None:
+def test_redis_over_tls(live_redis: RedisTarget, evidence: Evidence) -> None:
     from pytest_readiness.sources.redis_info import RedisFailed
 
     evidence.add(f"Redis URL {live_redis.display}", live_redis.location)
@@ -552,7 +557,7 @@ def test_redis_over_tls(live_redis: Any, evidence: Evidence) -> None:
 
 
 @check("PERF-REDIS-HIT-RATE")
-def test_redis_hit_rate(live_redis: Any, readiness_settings: Settings, evidence: Evidence) -> None:
+def test_redis_hit_rate(live_redis: RedisTarget, readiness_settings: Settings, evidence: Evidence) -> None:
     stats = live_redis.stats()
     hits, misses = int(stats.get("keyspace_hits", 0)), int(stats.get("keyspace_misses", 0))
     if hits + misses == 0:
@@ -564,7 +569,7 @@ def test_redis_hit_rate(live_redis: Any, readiness_settings: Settings, evidence:
 
 
 @check("PERF-REDIS-EVICTION")
-def test_redis_eviction_policy(live_redis: Any, evidence: Evidence) -> None:
+def test_redis_eviction_policy(live_redis: RedisTarget, evidence: Evidence) -> None:
     eviction = live_redis.eviction()
     evidence.add(f"{eviction.source}: maxmemory-policy {eviction.policy}, maxmemory {eviction.maxmemory}",
                  live_redis.location)

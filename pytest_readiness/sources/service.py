@@ -107,6 +107,11 @@ class ServiceTarget:
         self._read_timeouts = 0
         self._memo: dict[str, tuple[bool, Any]] = {}
 
+    @property
+    def cafile(self) -> str | None:
+        """The CA bundle that verifies the service's certificate (None: the system's CAs)."""
+        return str(self.settings.resolve(self.settings.ca_bundle)) if self.settings.ca_bundle else None
+
     # --- budget and state ---------------------------------------------------------------------
 
     @property

@@ -34,13 +34,15 @@ CLUSTER_CHECKS = ("REL-CLUSTER-PODS-READY", "REL-CLUSTER-RESTARTS", "REL-CLUSTER
                   "SEC-CLUSTER-NETWORK-POLICY", "SEC-CLUSTER-SA-TOKEN")
 ONLY_CLUSTER = ("-m", "cluster")
 ACCOUNT_KEY = base64.b64encode(secrets.token_bytes(64)).decode()  # a fresh storage key, planted in a log
+CONNECTION_STRING = (f"DefaultEndpointsProtocol=https;AccountName=agentdata;AccountKey={ACCOUNT_KEY};"
+                     "EndpointSuffix=core.windows.net")
 GOOD = f"cluster:{CONTEXT}:Deployment/msft-agent"
 CANARY = f"cluster:{CONTEXT}:Deployment/msft-agent-canary"
 REPO_IMAGE = "acrmsftagentprod.azurecr.io/msft-agent:1.8.2"
 CLEAN_LOG = "".join(f"2026-11-25T10:{i:02d}:00Z INFO request served in 212ms, 0 errors in batch\n" for i in range(30))
 FAILING_REQUEST_LOG = f"""\
 2026-11-25T10:00:01Z INFO agent started on :8000
-2026-11-25T10:00:07Z ERROR upstream call failed: DefaultEndpointsProtocol=https;AccountName=agentdata;AccountKey={ACCOUNT_KEY};EndpointSuffix=core.windows.net
+2026-11-25T10:00:07Z ERROR upstream call failed: {CONNECTION_STRING}
 Traceback (most recent call last):
   File "/app/agent/handlers.py", line 88, in answer
     result = await self.model.complete(prompt)

@@ -25,10 +25,6 @@ import jwt
 import pytest
 import trustme
 
-# Imported here so the module outlives each pytester run: the plugin reaches it as an attribute of the
-# package and other modules by its dotted name, and a fresh copy per run would not share its stash keys.
-import pytest_readiness.fixtures  # noqa: F401
-
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVICE_DIR = REPO_ROOT / "conftest_examples" / "reference_service"
 ISSUER = "https://login.microsoftonline.com/contoso-tenant/v2.0"
