@@ -7,11 +7,13 @@ alone) never turns a static run into one that talks to a cluster.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
+import yaml
 
 from pytest_readiness.fixtures import cache_of, settings_of
 from pytest_readiness.kube import KubeObject, Location, ObjectSet, ParseProblem, Workload, selector_matches
@@ -66,11 +68,25 @@ def _load(config: pytest.Config, target: ClusterTarget, timeout: float) -> Clust
         snapshot = load_snapshot(target, page_size=PAGE_SIZE, timeout=timeout)
     except SourceError:
         raise
+    except yaml.YAMLError as exc:  # a kubeconfig that is not YAML: the client lets the parser's error through
+        raise ClusterUnavailable(f"cannot read kubeconfig {_kubeconfig_path(target)}: {_yaml_problem(exc)}") from exc
     except Exception as exc:  # whatever the client raises, the run reports it and goes on
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise ClusterUnavailable(f"reading the cluster failed: {type(exc).__name__}: {first}") from exc
     config.add_cleanup(snapshot.close)
     return snapshot
+
+
+def _kubeconfig_path(target: ClusterTarget) -> str:
+    from pytest_readiness.sources.cluster import DEFAULT_KUBECONFIG
+
+    return os.path.expanduser(target.kubeconfig or os.environ.get("KUBECONFIG") or DEFAULT_KUBECONFIG)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).strip().splitlines()[0]
+    return f"line {mark.line + 1}: {problem}" if mark is not None else str(problem)
 
 
 # --- which live objects are workloads -------------------------------------------------------------

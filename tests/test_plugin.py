@@ -186,3 +186,12 @@ def test_checklist_runs_whatever_the_projects_python_files(run_readiness) -> Non
 def test_node_ids_name_the_checklist_module(run_readiness) -> None:
     run = run_readiness(MINIMAL, "-m", "security and static", "-v")
     assert "test_security.py::test_rate_limiting_enabled PASSED" in run.output
+
+
+def test_every_catalog_check_is_in_the_run_and_nothing_passes_on_an_empty_repo(run_readiness) -> None:
+    run = run_readiness({"README.md": "an empty deployment repo\n"})
+    seen = {key.split("[")[0] for key in run.statuses}
+    assert set(load_catalog()) - seen == set(), "catalog checks no test implements"
+    passed = sorted(k for k, v in run.statuses.items() if v == "passed")
+    # The secret scan's input is the repository itself, which is present (and clean).
+    assert passed == ["SEC-NO-HARDCODED-SECRETS"], f"passed with no input: {passed}"

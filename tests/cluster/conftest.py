@@ -4,7 +4,6 @@ and builders for the agent's live workloads, healthy or broken in one way each."
 from __future__ import annotations
 
 import copy
-import importlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,11 +20,8 @@ from tests.emulators.kube_api import KubeApiEmulator
 
 Obj = dict[str, Any]
 CONTEXT = "test-ctx"
-QUIET = ("-p", "no:hypothesispytest")  # its terminal summary imports all of hypothesis in every pytester run
 NS = k.NAMESPACE
 NODES = [k.node(f"aks-agentpool-31207608-vmss00000{i}", zone) for i, zone in enumerate(k.ZONES)]
-PLUGIN_MODULES = ("pytest_readiness.runtime", "pytest_readiness.fixtures", "pytest_readiness.cluster_fixtures",
-                  "pytest_readiness.live_fixtures", "pytest_readiness.attestation")
 SERVER_FIELDS = ("uid", "resourceVersion", "creationTimestamp", "generation", "annotations", "managedFields")
 
 
@@ -115,12 +111,8 @@ def manifest_files(*objects: Mapping[str, Any]) -> dict[str, str]:
 
 @pytest.fixture(scope="session", autouse=True)
 def modules_loaded(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Load the plugin's modules and the kubernetes client's lazily imported API and model modules once, in
-    this process. pytester drops modules first imported inside a run: re-importing the client costs seconds
-    per run, and a plugin module re-imported in a second run of one test would meet stale references to
-    the first run's copy (`from pytest_readiness import fixtures` finds the package attribute)."""
-    for name in PLUGIN_MODULES:
-        importlib.import_module(name)
+    """Load the kubernetes client's lazily imported API and model modules once, in this process: pytester
+    drops modules first imported inside a run, and re-importing them costs seconds per run."""
     with KubeApiEmulator() as api:
         api.add_many(k.agent_stack())
         kubeconfig = api.write_kubeconfig(tmp_path_factory.mktemp("warm") / "kubeconfig")
@@ -153,6 +145,6 @@ def run_cluster(run_readiness: Callable[..., ReadinessRun], cluster_args: tuple[
     """`run_readiness` against the emulator: `run_cluster(files, "-m", "cluster")`."""
 
     def run(files: Mapping[str, str] | None = None, *args: str) -> ReadinessRun:
-        return run_readiness(dict(files or {}), *cluster_args, *QUIET, *args)
+        return run_readiness(dict(files or {}), *cluster_args, *args)
 
     return run

@@ -17,7 +17,6 @@ from tests.cluster.conftest import (
     CONTEXT,
     NODES,
     NS,
-    QUIET,
     RunCluster,
     ago,
     as_manifest,
@@ -156,7 +155,8 @@ def test_static_workload_checks_run_unchanged_on_the_live_workloads(
     assert run.status(f"REL-PDB[{GOOD}]") == "passed"  # cross-object checks see the cluster's own PDBs
     live_targets = {name.split("[", 1)[1] for name in run.statuses if f"[cluster:{CONTEXT}:" in name}
     assert live_targets and not any("ReplicaSet/" in t or "Pod/" in t for t in live_targets)
-    assert run.status("OPS-MANIFESTS-VALID") != "error"  # whole-repo checks are not fed the cluster's objects
+    # whole-repo checks see the repo alone: the live copies of its Deployments are no duplicates to them
+    assert run.status("OPS-MANIFESTS-VALID") == "passed"
 
 
 # --- restarts: the heuristic on its edges, and drift of replicas ----------------------------------
@@ -246,17 +246,21 @@ def test_pages_are_followed(kube_api: KubeApiEmulator, run_cluster: RunCluster) 
     assert not any("batch" in name for name in run.statuses)
 
 
-def test_an_unreachable_api_server_fails_fast_and_the_repo_is_still_checked(
-        run_readiness, tmp_path: Path) -> None:
+@pytest.mark.parametrize("fault", ["stopped-server", "broken-kubeconfig"])
+def test_an_unreadable_cluster_fails_fast_and_the_repo_is_still_checked(
+        run_readiness, tmp_path: Path, fault: str) -> None:
     with KubeApiEmulator() as stopped:
         kubeconfig = stopped.write_kubeconfig(tmp_path / "kubeconfig", context=CONTEXT)
         url = stopped.url
+    reason = f"cannot reach the Kubernetes API server at {url}: connection refused"
+    if fault == "broken-kubeconfig":
+        kubeconfig.write_text("clusters: [\n  - name: emulator\n")
+        reason = f"cannot read kubeconfig {kubeconfig}: line 2: expected the node content, but found '-'"
     good = live_deployment()
 
     run = run_readiness(manifest_files(as_manifest(good.deployment)), f"--readiness-kubeconfig={kubeconfig}",
-                        f"--readiness-kube-context={CONTEXT}", *QUIET)
+                        f"--readiness-kube-context={CONTEXT}")
 
-    reason = f"cannot reach the Kubernetes API server at {url}: connection refused"
     unavailable = f"cluster:{CONTEXT}:kube-api"
     assert run.status(key("REL-CLUSTER-PODS-READY", unavailable)) == "error"
     assert reason in run.messages[key("REL-CLUSTER-PODS-READY", unavailable)]
@@ -267,6 +271,18 @@ def test_an_unreachable_api_server_fails_fast_and_the_repo_is_still_checked(
     assert run.result.ret == pytest.ExitCode.TESTS_FAILED
 
 
+def test_a_malformed_manifest_is_an_error_for_the_drift_check_only(
+        kube_api: KubeApiEmulator, run_cluster: RunCluster) -> None:
+    files = {**good_stack(kube_api), "deployment/kubernetes/broken.yaml": "kind: Service\nmetadata: {name: [\n"}
+
+    run = run_cluster(files, *ONLY_CLUSTER)
+
+    assert run.status(key("OPS-CLUSTER-DRIFT", GOOD)) == "error"
+    assert "deployment/kubernetes/broken.yaml:" in run.messages[key("OPS-CLUSTER-DRIFT", GOOD)]
+    assert {c: run.status(key(c, GOOD)) for c in CLUSTER_CHECKS if c != "OPS-CLUSTER-DRIFT"} == {
+        c: "passed" for c in CLUSTER_CHECKS if c != "OPS-CLUSTER-DRIFT"}
+
+
 @pytest.mark.parametrize("options", [(), ("kubeconfig",)], ids=["no-options", "kubeconfig-alone"])
 def test_without_a_context_no_request_is_sent(kube_api: KubeApiEmulator, kubeconfig: Path, run_readiness,
                                               monkeypatch: pytest.MonkeyPatch, options: tuple[str, ...]) -> None:
@@ -274,7 +290,7 @@ def test_without_a_context_no_request_is_sent(kube_api: KubeApiEmulator, kubecon
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))  # a usable kubeconfig, current context and all
     args = [f"--readiness-kubeconfig={kubeconfig}"] if options else []
 
-    run = run_readiness(files, *args, *QUIET)
+    run = run_readiness(files, *args)
 
     assert kube_api.requests == []
     assert run.of_check("REL-CLUSTER-ZONES") == {"REL-CLUSTER-ZONES[no-cluster]": "unverified"}
@@ -288,7 +304,7 @@ def test_without_a_context_no_request_is_sent(kube_api: KubeApiEmulator, kubecon
 
 @pytest.mark.skipif(SERVICE_ACCOUNT_DIR.exists(), reason="runs inside a pod: in-cluster config would work here")
 def test_in_cluster_outside_a_pod_is_an_error_saying_so(run_readiness) -> None:
-    run = run_readiness({}, "--readiness-in-cluster", *ONLY_CLUSTER, *QUIET)
+    run = run_readiness({}, "--readiness-in-cluster", *ONLY_CLUSTER)
 
     target = key("REL-CLUSTER-ZONES", "cluster:in-cluster:kube-api")
     assert run.status(target) == "error"
