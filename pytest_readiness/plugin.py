@@ -56,6 +56,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from pytest_readiness import cluster_fixtures, fixtures, live_fixtures
     from pytest_readiness.runtime import ReadinessRuntime
 
+    settings.refuse_misread_rootdir(config)
     resolved = settings.from_config(config)
     config.pluginmanager.register(ReadinessRuntime(config, resolved), "readiness-runtime")
     config.pluginmanager.register(fixtures, "readiness-fixtures")

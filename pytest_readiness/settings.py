@@ -127,6 +127,31 @@ def _convert(kind: str, value: Any) -> Any:
     return value
 
 
+def refuse_misread_rootdir(config: pytest.Config) -> None:
+    """pytest picks its rootdir before plugin options exist, so in `--readiness-ca-bundle /tmp/ca.pem` it
+    takes `/tmp/ca.pem` for a test path and may move the rootdir (and lose the project's ini file).
+    Recompute it from the fully parsed arguments; if it differs, stop rather than check the wrong tree.
+    """
+    from _pytest.config.findpaths import determine_setup
+
+    try:
+        rootpath = determine_setup(
+            inifile=config.option.inifilename,
+            override_ini=config.option.override_ini,
+            args=[str(a) for a in config.args],
+            rootdir_cmd_arg=config.option.rootdir or None,
+            invocation_dir=config.invocation_params.dir,
+        )[0]
+    except TypeError:  # another pytest's signature: nothing to compare with
+        return
+    if rootpath != config.rootpath:
+        raise pytest.UsageError(
+            f"pytest chose rootdir {config.rootpath} because a --readiness-* value given as a separate word "
+            f"looked like a test path (the project's rootdir is {rootpath}); write the option with '=', "
+            "e.g. --readiness-ca-bundle=/path/ca.pem"
+        )
+
+
 def from_config(config: pytest.Config) -> Settings:
     values: dict[str, Any] = {}
     project_base = config.invocation_params.dir

@@ -195,3 +195,16 @@ def test_every_catalog_check_is_in_the_run_and_nothing_passes_on_an_empty_repo(r
     passed = sorted(k for k, v in run.statuses.items() if v == "passed")
     # The secret scan's input is the repository itself, which is present (and clean).
     assert passed == ["SEC-NO-HARDCODED-SECRETS"], f"passed with no input: {passed}"
+
+
+def test_path_value_outside_the_project_cannot_move_the_rootdir(
+    pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    write_tree(pytester.path, {**MINIMAL, "pytest.ini": "[pytest]\n"})
+    outside = tmp_path_factory.mktemp("elsewhere") / "ca.pem"
+    outside.write_text("not a real CA\n")
+    result = pytester.runpytest("--readiness", "--readiness-ca-bundle", str(outside), "-m", "static")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--readiness-ca-bundle=/path/ca.pem" in result.stderr.str()
+    result = pytester.runpytest("--readiness", f"--readiness-ca-bundle={outside}", "-m", "security and static")
+    assert result.ret in (0, 1), result.stderr.str()
