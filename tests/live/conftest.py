@@ -25,6 +25,8 @@ import jwt
 import pytest
 import trustme
 
+from tests.processes import spawn, stop_all
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVICE_DIR = REPO_ROOT / "conftest_examples" / "reference_service"
 ISSUER = "https://login.microsoftonline.com/contoso-tenant/v2.0"
@@ -124,8 +126,7 @@ def launch_service(
             command += ["--certfile", str(tls_files.cert), "--keyfile", str(tls_files.key)]
             command += ["--tls-min-version", tls_min]
         log = folder / "service.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = spawn(command, env, log)
         started.append(process)
         scheme = "https" if https else "http"
         service = Service(f"{scheme}://127.0.0.1:{port}", process, log, tls_files.ca if https else None)
@@ -133,14 +134,7 @@ def launch_service(
         return service
 
     yield launch
-    for process in started:
-        process.terminate()
-    for process in started:
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    stop_all(started)
 
 
 # --- stub HTTP servers --------------------------------------------------------------------------

@@ -19,6 +19,8 @@ import httpx
 import pytest
 import trustme
 
+from tests.processes import spawn, stop_all
+
 SERVICE_DIR = Path(__file__).resolve().parents[2] / "conftest_examples" / "reference_service"
 STARTUP_DEADLINE_SECONDS = 10.0
 ServiceConfig = dict[str, dict[str, Any]]
@@ -117,24 +119,14 @@ def launch_service(
         scheme = "https" if "--certfile" in extra_args else "http"
         command = [sys.executable, "-m", "agent_service", "--config", str(config_path)]
         command += ["--host", "127.0.0.1", "--port", str(port), *extra_args]
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                command, env=service_env(service_secrets), stdout=log, stderr=subprocess.STDOUT
-            )
+        process = spawn(command, service_env(service_secrets), log_path)
         started.append(process)
         service = RunningService(f"{scheme}://127.0.0.1:{port}", process, log_path, verify)
         wait_until_live(service)
         return service
 
     yield launch
-    for process in started:
-        process.terminate()
-    for process in started:
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    stop_all(started)
 
 
 @pytest.fixture
