@@ -19,6 +19,7 @@ from pytest_readiness.kube import KubeObject, Location, ObjectSet, Workload, sel
 from pytest_readiness.settings import Settings
 from pytest_readiness.sources import manifests as manifest_source
 from pytest_readiness.sources.agent_config import AgentConfig
+from pytest_readiness.sources.dockerfile import Dockerfile
 from pytest_readiness.sources.repo import CI_PATTERNS, Repo
 
 # --- CI definitions -----------------------------------------------------------------------------
@@ -629,3 +630,39 @@ def test_docs_api(repo: Repo, readiness_settings: Settings, evidence: Evidence) 
     missing = [e for e in API_ENDPOINTS if e not in covered]
     assert not missing, f"the API reference does not document {', '.join(missing)}"
 
+
+
+# --- image build ---------------------------------------------------------------------------------
+
+_ARG_REFERENCE = re.compile(r"\$\{?(\w+)\}?")
+
+
+def _base_reference(base: str, args: Mapping[str, str]) -> str:
+    return _ARG_REFERENCE.sub(lambda m: args.get(m.group(1), m.group(0)), base)
+
+
+def _pinned(image: str) -> bool:
+    if "@sha256:" in image:
+        return True
+    name, _, tag = image.rpartition(":")
+    return bool(name) and "/" not in tag and tag not in ("", "latest") and "$" not in tag
+
+
+@check("OPS-DOCKERFILE")
+def test_dockerfile_builds_pinned_non_root_image(dockerfile: Dockerfile, evidence: Evidence) -> None:
+    args = {k: v for k, _, v in (a.partition("=") for a in dockerfile.global_args)}
+    stage_names = {s.name.lower() for s in dockerfile.stages if s.name}
+    for stage in dockerfile.stages:
+        base = _base_reference(stage.base, args)
+        evidence.add(f"stage {stage.index} FROM {base}", stage.location)
+        if base.lower() in stage_names or base == "scratch":
+            continue
+        if not _pinned(base):
+            evidence.finding(f"base image {base!r} is not pinned to a version or digest", stage.location)
+    user = dockerfile.effective_user()
+    name = user.value[0].split(":")[0] if user and user.value else "root"
+    where = user.location if user else dockerfile.final.location
+    evidence.add(f"final stage USER {name}", where)
+    if not (name.isdigit() and int(name) > 0):
+        evidence.finding(f"the final stage runs as {name!r}: use a numeric non-root USER (e.g. 10001)", where)
+    evidence.fail_if_findings(f"{dockerfile.display} does not build a pinned, non-root image")

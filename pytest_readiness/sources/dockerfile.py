@@ -60,6 +60,7 @@ class Stage:
 class Dockerfile:
     display: str
     stages: tuple[Stage, ...]
+    global_args: tuple[str, ...] = ()  # `NAME=default` of the ARGs before the first FROM
 
     @property
     def final(self) -> Stage:
@@ -89,6 +90,7 @@ def parse(text: str, display: str) -> Dockerfile:
     except go_parser.GoParseError as exc:
         raise SourceError(display, f"invalid Dockerfile: {exc}") from None
     stages: list[Stage] = []
+    global_args: list[str] = []
     current: list[Instruction] = []
     header: Instruction | None = None
     for command in commands:
@@ -103,12 +105,13 @@ def parse(text: str, display: str) -> Dockerfile:
         elif header is None:
             if inst.cmd != "ARG":
                 raise SourceError(str(location), f"invalid Dockerfile: {inst.cmd} before the first FROM")
+            global_args.extend(inst.value)
         else:
             current.append(inst)
     if header is None:
         raise SourceError(display, "invalid Dockerfile: no FROM instruction")
     stages.append(_stage(len(stages), header, current))
-    return Dockerfile(display, tuple(stages))
+    return Dockerfile(display, tuple(stages), tuple(global_args))
 
 
 def _stage(index: int, header: Instruction, body: list[Instruction]) -> Stage:
