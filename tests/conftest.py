@@ -84,12 +84,14 @@ def write_tree(root: Path, files: Mapping[str, str]) -> None:
 def run_readiness(pytester: pytest.Pytester):
     """Write `files` into a fresh project and run `pytest --readiness` on it (in-process)."""
 
-    def run(files: Mapping[str, str], *args: str) -> ReadinessRun:
+    def run(files: Mapping[str, str], *args: str, fresh_process: bool = False) -> ReadinessRun:
+        """`fresh_process` runs pytest in a subprocess, as a user does: for assertions about warnings,
+        which an in-process run adds (the outer pytest already imported the plugin)."""
         write_tree(pytester.path, files)
         junit = pytester.path / "junit.xml"
-        result = pytester.runpytest(
-            "--readiness", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", f"--junitxml={junit}", "-rs", *args
-        )
+        options = ("--readiness", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", f"--junitxml={junit}", "-rs")
+        runner = pytester.runpytest_subprocess if fresh_process else pytester.runpytest
+        result = runner(*options, *args)
         statuses, messages = _parse_junit(junit) if junit.exists() else ({}, {})
         return ReadinessRun(result, statuses, messages, junit.read_text() if junit.exists() else "")
 

@@ -154,7 +154,7 @@ def test_extra_paths_from_ini_run_with_checklist(run_readiness) -> None:
 
 
 def test_junit_carries_check_metadata_without_warnings(run_readiness) -> None:
-    run = run_readiness(MINIMAL, "-m", "security and static", "-W", "error::pytest.PytestWarning")
+    run = run_readiness(MINIMAL, "-m", "security and static", "-W", "error::pytest.PytestWarning", fresh_process=True)
     assert 'name="readiness_id" value="SEC-RATE-LIMIT"' in run.junit
     assert 'name="category" value="security"' in run.junit
     assert 'name="priority" value="critical"' in run.junit

@@ -157,8 +157,10 @@ def fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
 def verdict(run_readiness: Callable[..., ReadinessRun], pytester: pytest.Pytester) -> Callable[..., VerdictRun]:
     """Run `pytest --readiness` on BASE + `files`, writing the JSON report too."""
 
-    def run(files: Mapping[str, str], *args: str, base: Mapping[str, str] = BASE) -> VerdictRun:
-        result = run_readiness({**base, **files}, "--readiness-json", "report.json", *args)
+    def run(files: Mapping[str, str], *args: str, base: Mapping[str, str] = BASE,
+            fresh_process: bool = False) -> VerdictRun:
+        result = run_readiness({**base, **files}, "--readiness-json", "report.json", *args,
+                               fresh_process=fresh_process)
         return VerdictRun(result, pytester.path)
 
     return run

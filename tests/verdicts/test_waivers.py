@@ -38,7 +38,7 @@ def test_a_current_waiver_turns_the_failure_into_waived(verdict) -> None:
 
 
 def test_junit_shows_a_waiver_as_a_skip_with_its_justification(verdict) -> None:
-    run = verdict({**ONE_WORKER, **waiver()}, *VCHECKS, "-W", "error::pytest.PytestWarning")
+    run = verdict({**ONE_WORKER, **waiver()}, *VCHECKS, "-W", "error::pytest.PytestWarning", fresh_process=True)
     cases = {c.get("name"): c for c in ET.fromstring(run.run.junit).iter("testcase")}
     case = cases["test_vcheck_replicas[Deployment/worker]"]
     skipped = case.find("skipped")
