@@ -7,13 +7,11 @@ alone) never turns a static run into one that talks to a cluster.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
-import yaml
 
 from pytest_readiness.fixtures import cache_of, settings_of
 from pytest_readiness.kube import KubeObject, Location, ObjectSet, ParseProblem, Workload, selector_matches
@@ -68,25 +66,11 @@ def _load(config: pytest.Config, target: ClusterTarget, timeout: float) -> Clust
         snapshot = load_snapshot(target, page_size=PAGE_SIZE, timeout=timeout)
     except SourceError:
         raise
-    except yaml.YAMLError as exc:  # a kubeconfig that is not YAML: the client lets the parser's error through
-        raise ClusterUnavailable(f"cannot read kubeconfig {_kubeconfig_path(target)}: {_yaml_problem(exc)}") from exc
     except Exception as exc:  # whatever the client raises, the run reports it and goes on
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise ClusterUnavailable(f"reading the cluster failed: {type(exc).__name__}: {first}") from exc
     config.add_cleanup(snapshot.close)
     return snapshot
-
-
-def _kubeconfig_path(target: ClusterTarget) -> str:
-    from pytest_readiness.sources.cluster import DEFAULT_KUBECONFIG
-
-    return os.path.expanduser(target.kubeconfig or os.environ.get("KUBECONFIG") or DEFAULT_KUBECONFIG)
-
-
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc).strip().splitlines()[0]
-    return f"line {mark.line + 1}: {problem}" if mark is not None else str(problem)
 
 
 # --- which live objects are workloads -------------------------------------------------------------
@@ -114,9 +98,19 @@ class LiveObjects(ObjectSet):
         self._workloads: list[Workload] | None = None
 
     def of_kind(self, *kinds: str) -> list[KubeObject]:
+        """The objects of these kinds; unverified if one could not be listed (a 403 proves no absence)."""
+        denied = [f"{self.snapshot.denied[kind]} ({kind} objects are needed here)"
+                  for kind in kinds if kind in self.snapshot.denied]
+        if denied:
+            raise Unverified("; ".join(denied))
         if len(kinds) == 1:
             return list(self.index.by_kind.get(kinds[0], []))
         return super().of_kind(*kinds)
+
+    def unlisted_workload_kinds(self) -> dict[str, str]:
+        """The top-level workload kinds the cluster would not list, with the reason: their workloads are
+        missing from `workloads()`, so each becomes an unverified test of its own instead."""
+        return {kind: self.snapshot.denied[kind] for kind in TOP_LEVEL_KINDS if kind in self.snapshot.denied}
 
     def workloads(self) -> list[Workload]:
         if self._workloads is None:
@@ -249,8 +243,8 @@ def _cluster_params(config: pytest.Config) -> list[tuple[ClusterParam, str]]:
     except SourceError as error:
         return [(ClusterParam(problem=error), f"{cluster_name(settings)}:{UNAVAILABLE}")]
     snapshot, prefix = live.snapshot, f"{live.name}:"
-    params = [(ClusterParam(problem=Unverified(snapshot.denied[kind])), f"{prefix}{kind}")
-              for kind in TOP_LEVEL_KINDS if kind in snapshot.denied]
+    params = [(ClusterParam(problem=Unverified(reason)), f"{prefix}{kind}")
+              for kind, reason in live.unlisted_workload_kinds().items()]
     params += [(ClusterParam(LiveWorkload(snapshot, w, live.index)), f"{prefix}{w.ref}") for w in live.workloads()]
     if not params:
         reason = f"no workload in namespace {snapshot.namespace} of {snapshot.description}: check --readiness-namespace"

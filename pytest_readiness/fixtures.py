@@ -70,6 +70,8 @@ class KubeParam:
 
 
 def _kube_params(config: pytest.Config, per_container: bool) -> Iterator[tuple[KubeParam, str]]:
+    from pytest_readiness.cluster_fixtures import LiveObjects
+
     for source in object_sets(config):
         if isinstance(source, Unverified):
             yield KubeParam(None, problem=source), "no-manifests"
@@ -78,6 +80,10 @@ def _kube_params(config: pytest.Config, per_container: bool) -> Iterator[tuple[K
         for problem in source.problems:
             yield KubeParam(source, problem=problem), f"{prefix}{problem.location.path}"
         found = False
+        if isinstance(source, LiveObjects):  # a kind the cluster would not list: say so, do not skip it silently
+            for kind, reason in source.unlisted_workload_kinds().items():
+                found = True
+                yield KubeParam(source, problem=Unverified(reason)), f"{prefix}{kind}"
         for workload in source.workloads():
             found = True
             if per_container:

@@ -7,7 +7,7 @@ YAML in the repository or listed from a live cluster, so a check runs unchanged 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 POD_TEMPLATE_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")
@@ -29,6 +29,13 @@ class KubeObject:
     body: Mapping[str, Any]
     location: Location
     origin: str = "manifest"  # "manifest" or "cluster"
+    # Line of each field in the file it was read from: "spec.template.spec.containers[agent]" -> 42.
+    lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def location_of(self, path: str) -> Location:
+        """The file:line of a field, or the object's own location when it is not known."""
+        line = self.lines.get(path)
+        return Location(self.location.path, line) if line else self.location
 
     @property
     def kind(self) -> str:
@@ -77,6 +84,14 @@ class Workload:
     """An object that carries a pod template (or a bare Pod)."""
 
     obj: KubeObject
+
+    @property
+    def pod_spec_path(self) -> str:
+        if self.obj.kind == "Pod":
+            return "spec"
+        if self.obj.kind == "CronJob":
+            return "spec.jobTemplate.spec.template.spec"
+        return "spec.template.spec"
 
     @property
     def pod_template(self) -> Mapping[str, Any]:
@@ -157,7 +172,9 @@ class Container:
 
     @property
     def location(self) -> Location:
-        return self.workload.location
+        """The line of this container's entry in the manifest (the workload's line for live objects)."""
+        section = "initContainers" if self.init else "containers"
+        return self.workload.obj.location_of(f"{self.workload.pod_spec_path}.{section}[{self.name}]")
 
     def __str__(self) -> str:
         return f"{self.ref} ({self.location})"

@@ -70,6 +70,11 @@ class Settings:
     kube_context: str = _opt("", "kubeconfig context: enables the cluster checks")
     namespace: str = _opt("", "namespace of the agent in the cluster")
     in_cluster: bool = _opt(False, "use the in-cluster service account (run as a Job in the cluster)", "bool")
+    log_tail_lines: int = _opt(200, "log lines read from the end of each container's log (at most 1 MiB)", "int")
+    log_error_threshold: int = _opt(
+        0, "error lines or stack traces a container's log tail may hold before the log check fails", "int"
+    )
+    log_pods: int = _opt(3, "pods per workload whose logs are read (not-ready and most-restarted first)", "int")
     attestations: str = _opt("readiness.toml", "attestations, waivers and sign-off file")
     ignore_annotations: bool = _opt(False, "ignore readiness.io/waive-<check> annotations (strict pipelines)", "bool")
     fail_on: str = _opt("low", "lowest priority whose failures fail the run: critical|high|medium|low")
@@ -144,6 +149,9 @@ def refuse_misread_rootdir(config: pytest.Config) -> None:
         )[0]
     except TypeError:  # another pytest's signature: nothing to compare with
         return
+    project = config.getoption("readiness_project")
+    if project and (config.invocation_params.dir / project).resolve() == config.rootpath:
+        return  # `--readiness-project PATH` moved the rootdir to the project itself: consistent
     if rootpath != config.rootpath:
         raise pytest.UsageError(
             f"pytest chose rootdir {config.rootpath} because a --readiness-* value given as a separate word "
@@ -174,4 +182,7 @@ def from_config(config: pytest.Config) -> Settings:
         raise pytest.UsageError(f"--readiness-project: {values['project']} is not a directory")
     if values.get("fail_on", "low") not in ("critical", "high", "medium", "low"):
         raise pytest.UsageError("--readiness-fail-on: expected one of critical, high, medium, low")
+    for name, least in (("log_tail_lines", 1), ("log_pods", 1), ("log_error_threshold", 0)):
+        if values.get(name, least) < least:
+            raise pytest.UsageError(f"{flag(name)}: expected an integer of at least {least}, got {values[name]}")
     return Settings(**values)

@@ -264,3 +264,20 @@ def test_readiness_reads_rendered_yaml_piped_to_stdin(pytester: pytest.Pytester,
     assert statuses.get("SEC-NON-ROOT[Deployment/agent/agent]") == status, result.stdout.str()[-2000:]
     if status == "failed":
         assert "<stdin>:" in messages["SEC-NON-ROOT[Deployment/agent/agent]"]
+
+
+def test_containers_point_at_their_own_entry_line() -> None:
+    from pytest_readiness.kube import workloads
+    from pytest_readiness.sources.manifests import parse_text
+
+    text = (
+        "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: nightly}\nspec:\n  schedule: '0 1 * * *'\n"
+        "  jobTemplate:\n    spec:\n      template:\n        spec:\n          initContainers:\n"
+        "            - name: setup\n              image: a:1\n          containers:\n"
+        "            - image: b:1\n              name: run\n"
+    )
+    objects, problems = parse_text(text, "cron.yaml")
+    assert problems == []
+    (cron,) = workloads(objects)
+    assert [str(c.location) for c in cron.init_containers] == ["cron.yaml:11"]
+    assert [str(c.location) for c in cron.containers] == ["cron.yaml:14"]

@@ -25,10 +25,6 @@ MAX_RESTARTS_PER_HOUR = 3  # the seed's alert: more than 3 restarts in an hour
 MIN_AVAILABLE = 2
 ZONE_LABELS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
 USES_API_ANNOTATION = "readiness.io/uses-kubernetes-api"
-# Defaults of the log check; `log_tail_lines` / `log_error_threshold` settings override them when declared.
-LOG_TAIL_LINES = 200
-LOG_ERROR_THRESHOLD = 0
-LOG_PODS_PER_WORKLOAD = 3
 LOG_LINES_SHOWN = 3
 LOG_LINE_WIDTH = 160
 PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
@@ -362,14 +358,14 @@ def _shown(line: str) -> str:
     return masked if len(masked) <= LOG_LINE_WIDTH else masked[: LOG_LINE_WIDTH - 1] + "…"
 
 
-def _log_sample(pods: list[KubeObject]) -> list[KubeObject]:
-    """A bounded number of running pods, the troubled ones (not ready, most restarts) first."""
+def _log_sample(pods: list[KubeObject], limit: int) -> list[KubeObject]:
+    """At most `limit` running pods, the troubled ones (not ready, most restarts) first."""
     running = [p for p in pods if _status(p).get("phase") == "Running"]
 
     def trouble(pod: KubeObject) -> tuple[bool, int]:
         return _is_ready(pod), -sum(_count(s.get("restartCount")) or 0 for s in _container_statuses(pod))
 
-    return sorted(running, key=trouble)[:LOG_PODS_PER_WORKLOAD]
+    return sorted(running, key=trouble)[:limit]
 
 
 def _containers(pod: KubeObject) -> Iterator[str]:
@@ -384,9 +380,8 @@ def test_logs_free_of_errors(cluster_workload: LiveWorkload, readiness_settings:
     from pytest_readiness.sources.cluster import ClusterUnavailable
 
     live = cluster_workload
-    tail = int(getattr(readiness_settings, "log_tail_lines", LOG_TAIL_LINES))
-    threshold = int(getattr(readiness_settings, "log_error_threshold", LOG_ERROR_THRESHOLD))
-    pods = _log_sample(_pods(live))
+    tail, threshold = readiness_settings.log_tail_lines, readiness_settings.log_error_threshold
+    pods = _log_sample(_pods(live), readiness_settings.log_pods)
     if not pods:
         unverified(f"{live}: no running pod to read logs from (see REL-CLUSTER-PODS-READY)")
     read = 0

@@ -127,18 +127,13 @@ def _name_line(name: str) -> str:
     return rf"""^\s*(?:-\s+)?["']?name["']?\s*:\s*["']?{re.escape(name)}["']?\s*,?\s*(?:#.*)?$"""
 
 
-def _container_line(settings: Settings, container: Container) -> Location:
-    section = r"^\s*initContainers\s*:" if container.init else r"^\s*containers\s*:"
-    return _locate(settings, container.location, section, _name_line(container.name))
-
-
 def _env_line(settings: Settings, container: Container, env: Mapping[str, Any]) -> Location:
     """The line of an env entry's literal `value:`, or of its `name:` when it has none."""
     section = r"^\s*initContainers\s*:" if container.init else r"^\s*containers\s*:"
     steps = [section, _name_line(container.name), r"^\s*env\s*:", _name_line(str(env.get("name", "")))]
     if "value" in env:
         steps.append(r"^\s*value\s*:")
-    return _locate(settings, container.location, *steps)
+    return _locate(settings, container.workload.location, *steps)
 
 
 def _data_key_line(settings: Settings, obj: KubeObject, field: str, key: str) -> Location:
@@ -537,7 +532,7 @@ def test_container_runs_as_non_root(container: Container, readiness_settings: Se
                                     request: pytest.FixtureRequest, evidence: Evidence) -> None:
     run_as_non_root = container.effective("runAsNonRoot")
     run_as_user = container.effective("runAsUser")
-    where = _container_line(readiness_settings, container)
+    where = container.location
     evidence.add(f"{container.ref}: runAsNonRoot={run_as_non_root} runAsUser={run_as_user}", where)
     assert run_as_user != 0, f"{where}: {container.ref} sets runAsUser: 0, it runs as root"
     if run_as_non_root is True or (isinstance(run_as_user, int) and run_as_user > 0):
@@ -564,7 +559,7 @@ def test_container_runs_as_non_root(container: Container, readiness_settings: Se
 @check("SEC-READONLY-FS")
 def test_read_only_root_filesystem(container: Container, readiness_settings: Settings, evidence: Evidence) -> None:
     value = container.security_context.get("readOnlyRootFilesystem")
-    where = _container_line(readiness_settings, container)
+    where = container.location
     evidence.add(f"{container.ref}: readOnlyRootFilesystem={value}", where)
     assert value is True, (
         f"{where}: {container.ref} does not set securityContext.readOnlyRootFilesystem: true "
@@ -575,7 +570,7 @@ def test_read_only_root_filesystem(container: Container, readiness_settings: Set
 @check("SEC-NO-PRIVILEGED")
 def test_not_privileged(container: Container, readiness_settings: Settings, evidence: Evidence) -> None:
     value = container.security_context.get("privileged")
-    where = _container_line(readiness_settings, container)
+    where = container.location
     evidence.add(f"{container.ref}: privileged={value}", where)
     assert value is not True, f"{where}: {container.ref} runs privileged: it has full access to the node"
 
@@ -584,7 +579,7 @@ def test_not_privileged(container: Container, readiness_settings: Settings, evid
 def test_no_privilege_escalation(container: Container, readiness_settings: Settings, evidence: Evidence) -> None:
     context = container.security_context
     value = context.get("allowPrivilegeEscalation")
-    where = _container_line(readiness_settings, container)
+    where = container.location
     evidence.add(f"{container.ref}: allowPrivilegeEscalation={value}", where)
     if context.get("privileged") is True:
         evidence.finding(f"{container.ref} is privileged, which always allows privilege escalation", where)
@@ -612,7 +607,7 @@ def test_capabilities_dropped(container: Container, readiness_settings: Settings
     context = container.security_context
     dropped = _capabilities(context, "drop")
     added = _normalised(_capabilities(context, "add"))
-    where = _container_line(readiness_settings, container)
+    where = container.location
     evidence.add(f"{container.ref}: capabilities drop={dropped} add={sorted(added)}", where)
     if "ALL" not in dropped:
         hint = " (write ALL in capitals: Pod Security admission only knows ALL)" if "all" in dropped else ""

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
+
 from pytest_readiness.kube import KubeObject, Location, ObjectSet
 from pytest_readiness.outcomes import SourceError
 
@@ -90,13 +92,19 @@ class _Session:
     def server(self) -> str:
         return str(self.api_client.configuration.host)
 
-    def call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def get(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> bytes:
+        """One GET through a kubernetes.client API method, returning the raw body: the client's models would
+        cost far more time and memory than the request itself (and the checks want plain dicts anyway)."""
         import urllib3
         from kubernetes.client.exceptions import ApiException
 
         self.request_count += 1
         try:
-            return method(*args, _request_timeout=self.timeout, **kwargs)
+            response = method(*args, _request_timeout=self.timeout, _preload_content=False, **kwargs)
+            try:
+                return bytes(response.data)  # read here, so a timeout while reading is caught below
+            finally:
+                response.release_conn()
         except urllib3.exceptions.MaxRetryError as exc:
             raise self.unreachable(_transport_problem(exc.reason or exc, self.timeout)) from exc
         except urllib3.exceptions.HTTPError as exc:
@@ -114,26 +122,27 @@ class _Session:
     def unreachable(self, problem: str) -> ClusterUnavailable:
         return ClusterUnavailable(f"cannot reach the Kubernetes API server at {self.server}: {problem}")
 
-    def list_all(self, kind: _Kind, page_size: int) -> list[Any]:
+    def list_all(self, kind: _Kind, page_size: int) -> list[KubeObject]:
         from kubernetes import client
 
         method = getattr(getattr(client, kind.api)(self.api_client), kind.list_method)
         args = (self.namespace,) if kind.namespaced else ()
-        items: list[Any] = []
+        objects: list[KubeObject] = []
         token = None
         while True:
-            page = self.call(method, *args, limit=page_size, **({"_continue": token} if token else {}))
-            items.extend(page.items or [])
-            token = _continue_token(page.metadata)
+            body = self.get(method, *args, limit=page_size, **({"_continue": token} if token else {}))
+            items, token = _page(body)
+            objects.extend(self.to_object(kind, item) for item in items)
             if not token:
-                return items
+                return objects
 
-    def to_object(self, kind: _Kind, item: Any) -> KubeObject:
-        body = self.api_client.sanitize_for_serialization(item)  # type: ignore[no-untyped-call]
-        body.pop("apiVersion", None)
-        body.pop("kind", None)
-        body = {"apiVersion": kind.api_version, "kind": kind.kind, **body}
-        metadata = body.get("metadata") or {}
+    def to_object(self, kind: _Kind, item: dict[str, Any]) -> KubeObject:
+        item.pop("apiVersion", None)  # list items carry none on the wire; the List does
+        item.pop("kind", None)
+        body = {"apiVersion": kind.api_version, "kind": kind.kind, **item}
+        metadata = body.get("metadata")
+        if not isinstance(metadata, dict):
+            metadata = body["metadata"] = {}
         metadata.pop("managedFields", None)
         if kind.kind == "ConfigMap":
             _blank_values(body)
@@ -147,8 +156,8 @@ class _Session:
 
         api = client.CoreV1Api(self.api_client)
         try:
-            text = self.call(api.read_namespaced_pod_log, pod, namespace, container=container,
-                             tail_lines=tail_lines, limit_bytes=LOG_LIMIT_BYTES)
+            text = self.get(api.read_namespaced_pod_log, pod, namespace, container=container,
+                            tail_lines=tail_lines, limit_bytes=LOG_LIMIT_BYTES)
         except ApiException as exc:
             if exc.status == 403:
                 reason = f"no permission to read logs of pod {pod} in namespace {namespace}"
@@ -156,7 +165,7 @@ class _Session:
             raise ClusterUnavailable(
                 f"cannot read logs of container {container} in pod {pod}: {_status_message(exc)}"
             ) from exc
-        return text if isinstance(text, str) else str(text)
+        return text.decode("utf-8", errors="replace")  # limitBytes may cut a character in two
 
 
 class ClusterSnapshot(ObjectSet):
@@ -217,15 +226,12 @@ def load_snapshot(target: ClusterTarget, *, page_size: int = 500, timeout: float
     try:
         for kind in KINDS:
             try:
-                items = session.list_all(kind, page_size)
+                objects.extend(session.list_all(kind, page_size))
             except ApiException as exc:
                 denied[kind.kind] = _unlisted_reason(exc, kind, session)
-                continue
-            except ValueError as exc:  # a response the client's models reject
-                denied[kind.kind] = f"the API server returned {kind.plural} the client cannot read: " + \
+            except ValueError as exc:  # a body that is not a JSON list of objects
+                denied[kind.kind] = f"the API server returned {kind.plural} that cannot be read: " + \
                     _first_line(str(exc))
-                continue
-            objects.extend(session.to_object(kind, item) for item in items)
     except BaseException:
         session.api_client.close()  # type: ignore[no-untyped-call]
         raise
@@ -243,8 +249,13 @@ def _connect(target: ClusterTarget, timeout: float) -> _Session:
     path = os.path.expanduser(path)
     try:
         contexts, current = config.list_kube_config_contexts(config_file=path)  # type: ignore[no-untyped-call]
+    except yaml.YAMLError as exc:
+        raise ClusterUnavailable(f"cannot read kubeconfig {path}: {_yaml_problem(exc)}") from exc
     except (ConfigException, OSError, ValueError) as exc:
         raise ClusterUnavailable(f"cannot read kubeconfig {path}: {_first_line(str(exc))}") from exc
+    except (TypeError, AttributeError, KeyError) as exc:  # YAML, but not shaped like a kubeconfig
+        raise ClusterUnavailable(f"cannot read kubeconfig {path}: not a kubeconfig (a mapping with clusters, "
+                                 f"contexts and users): {type(exc).__name__}: {_first_line(str(exc))}") from exc
     context = target.context or (current or {}).get("name")
     if not context:
         raise ClusterUnavailable(f"kubeconfig {path} has no current-context; name the context to use")
@@ -260,6 +271,9 @@ def _connect(target: ClusterTarget, timeout: float) -> _Session:
     except (ConfigException, OSError, ValueError) as exc:
         raise ClusterUnavailable(f"cannot use context {context} of kubeconfig {path}: "
                                  f"{_first_line(str(exc))}") from exc
+    except (TypeError, AttributeError, KeyError) as exc:
+        raise ClusterUnavailable(f"cannot use context {context} of kubeconfig {path}: not a kubeconfig: "
+                                 f"{type(exc).__name__}: {_first_line(str(exc))}") from exc
     namespace = target.namespace or (entry.get("context") or {}).get("namespace") or "default"
     return _Session(ApiClient(configuration), context, namespace, timeout)
 
@@ -303,12 +317,15 @@ def _unlisted_reason(exc: ApiException, kind: _Kind, session: _Session) -> str:
     ) from exc
 
 
-def _continue_token(metadata: Any) -> str | None:
-    if metadata is None:
-        return None
-    # the attribute is `var_continue` in the pydantic client (v37+), `_continue` before
-    token = getattr(metadata, "var_continue", None) or getattr(metadata, "_continue", None)
-    return str(token) if token else None
+def _page(body: bytes) -> tuple[list[dict[str, Any]], str | None]:
+    """The items of one page of a List, and the token of the next page (None after the last)."""
+    page = json.loads(body)  # never quote the body in a message: it may hold a ConfigMap's values
+    items = page.get("items") if isinstance(page, dict) else None
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise ValueError(f"a JSON {type(page).__name__} that is not a List of objects")
+    metadata = page.get("metadata")
+    token = metadata.get("continue") if isinstance(metadata, dict) else None
+    return items, str(token) if token else None
 
 
 def _blank_values(config_map: dict[str, Any]) -> None:
@@ -319,6 +336,12 @@ def _blank_values(config_map: dict[str, Any]) -> None:
     annotations = (config_map.get("metadata") or {}).get("annotations") or {}
     if LAST_APPLIED in annotations:
         annotations[LAST_APPLIED] = ""
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or _first_line(str(exc))
+    return f"line {mark.line + 1}: {problem}" if mark is not None else str(problem)
 
 
 def _status_message(exc: ApiException) -> str:

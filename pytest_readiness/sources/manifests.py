@@ -42,6 +42,27 @@ def _list_items(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
+def line_index(node: yaml.Node, path: str = "", depth: int = 0) -> dict[str, int]:
+    """Dotted path -> 1-based line for every field of a document; list items are keyed by their
+    `name` when they have one (`containers[agent]`), else by position (`containers[0]`)."""
+    lines: dict[str, int] = {}
+    if depth > 12:
+        return lines
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            child = f"{path}.{key.value}" if path else str(key.value)
+            lines[child] = key.start_mark.line + 1
+            lines.update(line_index(value, child, depth + 1))
+    elif isinstance(node, yaml.SequenceNode):
+        for position, item in enumerate(node.value):
+            name = next((v.value for k, v in item.value if k.value == "name" and isinstance(v, yaml.ScalarNode)),
+                        None) if isinstance(item, yaml.MappingNode) else None
+            child = f"{path}[{name if name is not None else position}]"
+            lines[child] = item.start_mark.line + 1
+            lines.update(line_index(item, child, depth + 1))
+    return lines
+
+
 def parse_text(text: str, display: str) -> tuple[list[KubeObject], list[ParseProblem]]:
     objects: list[KubeObject] = []
     loader = yaml.SafeLoader(text)
@@ -56,9 +77,10 @@ def parse_text(text: str, display: str) -> tuple[list[KubeObject], list[ParsePro
             if str(data["kind"]).endswith("List") and isinstance(data.get("items"), list):
                 for item, item_node in zip(data["items"], _list_items(node), strict=False):
                     if _is_kube_object(item):
-                        objects.append(KubeObject(item, Location(display, item_node.start_mark.line + 1)))
+                        objects.append(KubeObject(item, Location(display, item_node.start_mark.line + 1),
+                                                  lines=line_index(item_node)))
                 continue
-            objects.append(KubeObject(data, Location(display, node.start_mark.line + 1)))
+            objects.append(KubeObject(data, Location(display, node.start_mark.line + 1), lines=line_index(node)))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None

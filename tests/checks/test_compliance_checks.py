@@ -142,7 +142,7 @@ def test_each_gap_fails_and_names_the_file_and_line(run) -> None:
         "deployment/kubernetes/ingress.yaml:1: Ingress/msft-agent has no tls section",
         "deployment/kubernetes/ingress.yaml:9: Ingress/partial host admin.contoso.net is not in its tls hosts",
         'Ingress/partial sets nginx.ingress.kubernetes.io/ssl-redirect: "false"',
-        "ingress.yaml:22: Deployment/msft-agent/agent env STORAGE_URL: http:// to contosoagentdata.blob",
+        "ingress.yaml:30: Deployment/msft-agent/agent env STORAGE_URL: http:// to contosoagentdata.blob",
     ):
         assert expected in message, (expected, message)
     assert "s3cr3tPassw0rdValue9" not in result.output + result.junit

@@ -6,6 +6,7 @@ Each test writes several workloads, one per case and named after it, so one run 
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import kubernetes.utils.quantity  # noqa: F401 - loaded once here, not again in every in-process run
@@ -131,11 +132,11 @@ def test_bare_workload_fails_every_static_check_naming_file_and_line(run_readine
     line = text.splitlines().index("---") + 2
     config = "[agent]\nlog_level = 'INFO'\n\n[agent.memory.persistence]\nenabled = false\n"
     run = run_readiness({"deployment/kubernetes/app.yaml": text, "config/agent.toml": config}, *ONLY_RELIABILITY)
-    keys = [f"{c}[Deployment/msft-agent]" for c in PER_WORKLOAD]
-    keys += [f"{c}[Deployment/msft-agent/agent]" for c in PER_CONTAINER]
-    for key in keys:
+    container_line = text.splitlines().index("      - name: agent") + 1
+    for key, at in [*((f"{c}[Deployment/msft-agent]", line) for c in PER_WORKLOAD),
+                    *((f"{c}[Deployment/msft-agent/agent]", container_line) for c in PER_CONTAINER)]:
         assert run.status(key) == "failed", key
-        assert f"deployment/kubernetes/app.yaml:{line}" in message(run, key), key
+        assert f"deployment/kubernetes/app.yaml:{at}" in message(run, key), key
     assert run.status("REL-SESSION-PERSISTENCE") == "failed"
     assert "config/agent.toml:5: agent.memory.persistence.enabled = false" in message(run, "REL-SESSION-PERSISTENCE")
     assert "remediation:" in message(run, "REL-PDB[Deployment/msft-agent]")
@@ -284,8 +285,8 @@ def test_probes_accept_every_handler_and_reject_empty_ones(run_readiness) -> Non
     assert statuses(run, "REL-STARTUP", "Deployment/broken/no-startup") == {"Deployment/broken/no-startup": "failed"}
     assert run.status("REL-LIVENESS[Deployment/broken/no-startup]") == "passed"
     assert run.status("REL-READINESS[Deployment/broken/no-port]") == "failed"
-    assert ("deployment/kubernetes/deployment-broken.yaml:1): readinessProbe httpGet has no port"
-            in message(run, "REL-READINESS[Deployment/broken/no-port]"))
+    assert re.search(r"deployment/kubernetes/deployment-broken\.yaml:\d+\): readinessProbe httpGet has no port",
+                     message(run, "REL-READINESS[Deployment/broken/no-port]"))
 
 
 # --- resources ----------------------------------------------------------------------------------
@@ -319,7 +320,7 @@ def test_requests_and_limits_need_cpu_and_memory(run_readiness) -> None:
     assert "no cpu limit" in message(run, "REL-LIMITS[Deployment/resources/memory-limit-only]")
     assert "request 2Gi exceeds its limit 1Gi" in message(run, "REL-LIMITS[Deployment/resources/request-above-limit]")
     none = message(run, "REL-REQUESTS[Deployment/resources/none]")
-    assert "deployment/kubernetes/deployment-resources.yaml:1" in none
+    assert re.search(r"deployment/kubernetes/deployment-resources\.yaml:\d+", none)
     assert "no cpu request" in none and "no memory request" in none
     assert run.status("REL-REQUESTS[Job/migrate/agent]") == "failed"
 
@@ -394,7 +395,8 @@ def test_grace_period_outlasts_the_prestop_hook(run_readiness) -> None:
     assert run.status("REL-PRESTOP[Job/migrate/agent]") == "not_applicable"
     assert "Kubernetes ignores" in message(run, "REL-PRESTOP[Deployment/tcp-hook/agent]")
     assert "exec has no command" in message(run, "REL-PRESTOP[Deployment/empty-exec/agent]")
-    assert "deployment-no-hook.yaml:1): no lifecycle.preStop" in message(run, "REL-PRESTOP[Deployment/no-hook/agent]")
+    assert re.search(r"deployment-no-hook\.yaml:\d+\): no lifecycle\.preStop",
+                     message(run, "REL-PRESTOP[Deployment/no-hook/agent]"))
 
 
 # --- session persistence ------------------------------------------------------------------------
