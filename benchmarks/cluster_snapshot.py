@@ -7,6 +7,7 @@ also holds the emulator and its objects). Prints figures; asserts nothing.
     python benchmarks/cluster_snapshot.py                 # the cluster-only checks (-m cluster)
     python benchmarks/cluster_snapshot.py --all           # the whole checklist, static checks included
     python benchmarks/cluster_snapshot.py --deployments 50 --pods 10
+    python benchmarks/cluster_snapshot.py --snapshot-only  # load_snapshot alone, no checklist run
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ def main() -> int:
     parser.add_argument("--deployments", type=int, default=500)
     parser.add_argument("--pods", type=int, default=10, help="pods per deployment")
     parser.add_argument("--all", action="store_true", help="run the whole checklist, not only -m cluster")
+    parser.add_argument("--snapshot-only", action="store_true", help="measure load_snapshot alone")
     args = parser.parse_args()
 
     objects = cluster_objects(args.deployments, args.pods)
@@ -84,6 +86,8 @@ def main() -> int:
               f"(bound kinds x ceil(pods/500) = {bound}), {elapsed:.1f} s, peak Python memory "
               f"{peak / 2**20:.0f} MiB")
 
+        if args.snapshot_only:
+            return 0
         api.clear_requests()
         project = Path(scratch) / "project"
         project.mkdir()
