@@ -72,7 +72,7 @@ class Settings:
     in_cluster: bool = _opt(False, "use the in-cluster service account (run as a Job in the cluster)", "bool")
     log_tail_lines: int = _opt(200, "log lines read from the end of each container's log (at most 1 MiB)", "int")
     log_error_threshold: int = _opt(
-        0, "error lines or stack traces a container's log tail may hold before the log check fails", "int"
+        0, "errors (error lines, stack traces) a container's log tail may hold without failing the log check", "int"
     )
     log_pods: int = _opt(3, "pods per workload whose logs are read (not-ready and most-restarted first)", "int")
     attestations: str = _opt("readiness.toml", "attestations, waivers and sign-off file")

@@ -344,3 +344,130 @@ def test_in_cluster_outside_a_pod(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
     with pytest.raises(ClusterUnavailable, match="no in-cluster service account"):
         load_snapshot(ClusterTarget(None, None, None, in_cluster=True))
+
+
+# --- the raw JSON path: what the API server sends is what the checks see --------------------------
+
+def test_objects_are_the_servers_json_not_the_clients_models(api: KubeApiEmulator, kubeconfig: Path) -> None:
+    unusual = k.deployment("web")
+    unusual["spec"]["newerField"] = {"introducedIn": "v1.99"}  # unknown to the client's models
+    del unusual["spec"]["selector"]  # required by the client's models: they would reject the whole list
+    api.add(unusual)
+
+    snapshot = snapshot_of(kubeconfig)
+    deployment = snapshot.require("Deployment")[0]
+
+    assert snapshot.denied == {}
+    assert deployment.spec["newerField"] == {"introducedIn": "v1.99"}
+    assert "selector" not in deployment.spec
+    assert deployment.metadata["creationTimestamp"].endswith("Z")  # the server's timestamp, as sent
+    assert list(deployment.body)[:2] == ["apiVersion", "kind"]
+
+
+@pytest.mark.parametrize(("body", "problem"), [
+    (b"<html><body>502 Bad Gateway</body></html>", "Expecting value: line 1 column 1 (char 0)"),
+    (json.dumps({"kind": "Status", "data": {"REDIS_PASSWORD": MUST_NOT_LEAK}}).encode(),
+     "a JSON dict that is not a List of objects"),
+    (json.dumps({"kind": "ConfigMapList", "items": [MUST_NOT_LEAK]}).encode(),
+     "a JSON dict that is not a List of objects"),
+], ids=["html", "not-a-list", "items-not-objects"])
+def test_a_body_that_is_no_list_marks_its_kind_unreadable(api: KubeApiEmulator, kubeconfig: Path, body: bytes,
+                                                         problem: str) -> None:
+    api.add_many(k.agent_stack())
+    api.serve_raw(f"/api/v1/namespaces/{NS}/configmaps", body)
+
+    snapshot = snapshot_of(kubeconfig)
+
+    assert snapshot.denied == {"ConfigMap": f"the API server returned configmaps that cannot be read: {problem}"}
+    assert MUST_NOT_LEAK not in snapshot.denied["ConfigMap"]
+    assert len(snapshot.require("Pod")) == 3
+    with pytest.raises(ClusterUnavailable, match="configmaps that cannot be read"):
+        snapshot.require("ConfigMap")
+
+
+def test_a_log_cut_inside_a_character_is_still_text(api: KubeApiEmulator, kubeconfig: Path) -> None:
+    api.add_many(k.agent_stack())
+    snapshot = snapshot_of(kubeconfig)
+    pod = snapshot.require("Pod")[0]
+    api.serve_raw(f"/api/v1/namespaces/{NS}/pods/{pod.name}/log", "ERROR café".encode()[:-1], "text/plain")
+
+    assert snapshot.pod_logs(pod, "agent") == "ERROR caf\ufffd"
+
+
+class _StallingServer:
+    """Answers every request with headers and half a JSON body, then holds the connection open or closes it."""
+
+    def __init__(self, close: bool) -> None:
+        self.close_early = close
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.connections: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection = self.listener.accept()[0]
+            except OSError:
+                return
+            self.connections.append(connection)
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += connection.recv(4096)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n"
+                               b'{"kind": "DeploymentList", "items": [')
+            if self.close_early:
+                connection.close()
+
+    def stop(self) -> None:
+        self.listener.close()
+        for connection in self.connections:
+            connection.close()
+
+
+@pytest.mark.parametrize(("close", "problem"), [
+    (False, r"no response within 0\.3s"),
+    (True, "the connection closed before the response was complete"),
+], ids=["stalls", "closes"])
+def test_a_body_that_stops_halfway_is_an_unreachable_server(api: KubeApiEmulator, tmp_path: Path, close: bool,
+                                                            problem: str) -> None:
+    server = _StallingServer(close)
+    path = api.write_kubeconfig(tmp_path / "kubeconfig")
+    path.write_text(path.read_text().replace(api.url, server.url))
+    try:
+        with pytest.raises(ClusterUnavailable, match=rf"at {server.url}: {problem}"):
+            bounded(lambda: snapshot_of(path, timeout=0.3))
+    finally:
+        server.stop()
+
+    assert len(server.connections) == 1  # no retries
+
+
+# --- kubeconfig files that are not kubeconfigs -----------------------------------------------------
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("clusters: [\n  - name: emulator\n", "line 2: expected the node content, but found '-'"),
+    ("apiVersion: v1\n\tkind: Config\n", "line 2: found character '\\t' that cannot start any token"),
+    ("apiVersion: v1\nkind: Config\ncurrent-context: a\ncurrent-context: [\n", "line 5: expected the node content"),
+], ids=["flow", "tab", "unclosed"])
+def test_a_kubeconfig_that_is_not_yaml_is_named_with_its_line(tmp_path: Path, text: str, problem: str) -> None:
+    path = tmp_path / "kubeconfig"
+    path.write_text(text)
+
+    with pytest.raises(ClusterUnavailable) as error:
+        load_snapshot(target(path))
+
+    assert error.value.reason.startswith(f"cannot read kubeconfig {path}: {problem}")
+
+
+@pytest.mark.parametrize("text", ["just a sentence\n", "- one\n- two\n", "contexts: 5\ncurrent-context: x\n"],
+                         ids=["scalar", "list", "contexts-not-a-list"])
+def test_yaml_that_is_not_a_kubeconfig_is_named(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "kubeconfig"
+    path.write_text(text)
+
+    with pytest.raises(ClusterUnavailable, match=f"cannot read kubeconfig {path}: not a kubeconfig"):
+        load_snapshot(target(path))

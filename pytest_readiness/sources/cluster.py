@@ -3,7 +3,9 @@
 `load_snapshot` lists every kind the checks look at once, page by page, with GET requests only,
 so the number of API requests depends on the amount of data, never on the number of checks.
 A kind the credentials may not list is recorded in `denied` and the rest still load; an
-unreachable API server fails at once (no retries, short timeouts).
+unreachable API server fails at once (no retries, short timeouts). Objects are the API server's JSON,
+read through the client's own list methods with `_preload_content=False`: building the client's
+models and serialising them back costs several times the request itself (docs/cluster.md, "Scale").
 """
 
 from __future__ import annotations
@@ -179,6 +181,14 @@ class ClusterSnapshot(ObjectSet):
         self.denied = denied  # kind -> why it could not be listed
         self._session = session
         self._logs: dict[tuple[str, str, str, int], str | ClusterUnavailable] = {}
+        self._by_kind: dict[str, list[KubeObject]] = {}
+        for obj in objects:
+            self._by_kind.setdefault(obj.kind, []).append(obj)
+
+    def of_kind(self, *kinds: str) -> list[KubeObject]:
+        if len(kinds) == 1:  # the common lookup, made per workload: no scan of thousands of objects
+            return list(self._by_kind.get(kinds[0], []))
+        return super().of_kind(*kinds)
 
     @property
     def description(self) -> str:
@@ -368,7 +378,7 @@ def _transport_problem(error: BaseException, timeout: float) -> str:
     if isinstance(error, exceptions.ReadTimeoutError):
         return f"no response within {timeout:g}s"
     if isinstance(error, exceptions.ProtocolError):
-        return "the connection was closed before a response"
+        return "the connection closed before the response was complete"
     return _first_line(str(error))
 
 

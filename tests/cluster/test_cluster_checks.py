@@ -377,3 +377,113 @@ def test_the_documented_role_grants_exactly_what_the_snapshot_reads() -> None:
         assert (kind.plural, "list", scope) in granted, kind.plural
     assert ("pods/log", "get", "Role") in granted
     assert not any(resource == "secrets" for resource, _, _ in granted)
+
+
+# --- the log check's options ---------------------------------------------------------------------------
+
+def _log_requests(kube_api: KubeApiEmulator) -> list[dict[str, str]]:
+    return [dict(r.query) for r in kube_api.requests if r.path.endswith("/log")]
+
+
+def test_log_tail_lines_sets_how_far_back_errors_count(kube_api: KubeApiEmulator, run_cluster: RunCluster) -> None:
+    files = good_stack(kube_api)
+    first = live_deployment().pods[0]["metadata"]["name"]
+    kube_api.set_logs(NS, first, "agent", FAILING_REQUEST_LOG + CLEAN_LOG)  # the error is 31+ lines from the end
+
+    default = run_cluster(files, *ONLY_CLUSTER)
+    default_tails = {q["tailLines"] for q in _log_requests(kube_api)}
+    kube_api.clear_requests()
+    short = run_cluster(files, *ONLY_CLUSTER, "--readiness-log-tail-lines=30")
+
+    logs = key("OBS-CLUSTER-LOG-ERRORS", GOOD)
+    assert default.status(logs) == "failed"
+    assert "errors in recent logs (last 200 lines per container)" in default.messages[logs]
+    assert short.status(logs) == "passed"
+    assert (default_tails, {q["tailLines"] for q in _log_requests(kube_api)}) == ({"200"}, {"30"})
+
+
+@pytest.mark.parametrize(("threshold", "status"), [(None, "failed"), ("1", "failed"), ("2", "passed")])
+def test_log_error_threshold_sets_how_many_errors_a_tail_may_hold(
+        kube_api: KubeApiEmulator, run_cluster: RunCluster, threshold: str | None, status: str) -> None:
+    files = good_stack(kube_api)
+    first = live_deployment().pods[0]["metadata"]["name"]
+    kube_api.set_logs(NS, first, "agent", FAILING_REQUEST_LOG + '{"level": "error", "msg": "cache miss storm"}\n')
+    options = [f"--readiness-log-error-threshold={threshold}"] if threshold else []
+
+    run = run_cluster(files, *ONLY_CLUSTER, *options)
+
+    logs = key("OBS-CLUSTER-LOG-ERRORS", GOOD)
+    assert run.status(logs) == status
+    if status == "failed":
+        assert f"2 error(s) above the threshold of {threshold or 0}" in run.messages[logs]
+
+
+def test_log_options_as_ini_keys(kube_api: KubeApiEmulator, run_cluster: RunCluster) -> None:
+    files = good_stack(kube_api)
+    first = live_deployment().pods[0]["metadata"]["name"]
+    kube_api.set_logs(NS, first, "agent", FAILING_REQUEST_LOG)
+    files["pytest.ini"] = "[pytest]\nreadiness_log_error_threshold = 1\nreadiness_log_tail_lines = 50\n"
+
+    run = run_cluster(files, *ONLY_CLUSTER)
+
+    assert run.status(key("OBS-CLUSTER-LOG-ERRORS", GOOD)) == "passed"
+    assert {q["tailLines"] for q in _log_requests(kube_api)} == {"50"}
+
+
+def test_log_pods_bounds_the_tails_read_troubled_pods_first(kube_api: KubeApiEmulator,
+                                                            run_cluster: RunCluster) -> None:
+    files = good_stack(kube_api)
+    crashing = live_deployment().pods[2]
+    kube_api.add(restarted(crashing, 5, finished=ago(minutes=3), crash_looping=True))
+    kube_api.set_logs(NS, crashing["metadata"]["name"], "agent", CRASH_LOG)
+
+    run = run_cluster(files, *ONLY_CLUSTER, "--readiness-log-pods=1")
+
+    logs = [r.path for r in kube_api.requests if r.path.endswith("/log")]
+    assert logs == [f"/api/v1/namespaces/{NS}/pods/{crashing['metadata']['name']}/log"]
+    assert run.status(key("OBS-CLUSTER-LOG-ERRORS", GOOD)) == "failed"
+    assert "KeyError: 'AZURE_OPENAI_ENDPOINT'" in run.messages[key("OBS-CLUSTER-LOG-ERRORS", GOOD)]
+
+
+@pytest.mark.parametrize("option", ["--readiness-log-tail-lines=0", "--readiness-log-pods=0",
+                                    "--readiness-log-error-threshold=-1"])
+def test_log_options_out_of_range_are_usage_errors(run_readiness, option: str) -> None:
+    run = run_readiness({}, option)
+
+    assert run.result.ret == pytest.ExitCode.USAGE_ERROR
+    assert f"{option.split('=')[0]}: expected an integer of at least" in run.output
+
+
+# --- a workload kind the cluster will not list, for the static checks --------------------------------
+
+def test_a_forbidden_workload_kind_is_an_unverified_case_of_every_static_workload_check(
+        kube_api: KubeApiEmulator, run_cluster: RunCluster) -> None:
+    files = good_stack(kube_api)
+    kube_api.add(k.stateful_set("redis"))
+    kube_api.deny("list", "deployments", namespace=NS)
+
+    run = run_cluster(files, "-m", "static")
+
+    denied = f"cluster:{CONTEXT}:Deployment"
+    reason = f"no permission to list deployments in namespace {NS}"
+    for check_id in ("SEC-NON-ROOT", "REL-REPLICAS", "REL-PDB", "SEC-NO-PRIV-ESCALATION"):
+        assert run.status(key(check_id, denied)) == "unverified", check_id
+        assert reason in run.messages[key(check_id, denied)]
+    assert run.status(f"SEC-NON-ROOT[cluster:{CONTEXT}:StatefulSet/redis/redis]") in ("passed", "failed")
+    assert not any(f"cluster:{CONTEXT}:no-workloads" in name for name in run.statuses)
+    assert not any(f"cluster:{CONTEXT}:StatefulSet]" in name for name in run.statuses)  # only the denied kind
+    assert run.status("SEC-NON-ROOT[Deployment/msft-agent/agent]") == "passed"  # the repo's copy, unaffected
+
+
+def test_a_forbidden_related_kind_leaves_a_static_check_unverified_not_failed(
+        kube_api: KubeApiEmulator, run_cluster: RunCluster) -> None:
+    files = good_stack(kube_api)
+    files.update(manifest_files(*healthy_companions(live_deployment(), policy=False)))
+    kube_api.deny("list", "poddisruptionbudgets", namespace=NS)
+
+    run = run_cluster(files, "-m", "static")
+
+    assert run.status(key("REL-PDB", GOOD)) == "unverified"
+    assert f"no permission to list poddisruptionbudgets in namespace {NS}" in run.messages[key("REL-PDB", GOOD)]
+    assert run.status(key("REL-HPA", GOOD)) == "passed"
+    assert run.status("REL-PDB[Deployment/msft-agent]") == "passed"  # the repo's own budget

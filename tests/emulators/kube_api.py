@@ -149,6 +149,7 @@ class _Denial:
 class _State:
     objects: dict[ResourceType, dict[tuple[str, str], Obj]] = field(default_factory=dict)
     logs: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    raw: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     denials: list[_Denial] = field(default_factory=list)
     requests: list[RecordedRequest] = field(default_factory=list)
     resource_version: int = 1000
@@ -242,6 +243,11 @@ class KubeApiEmulator:
         with self._lock:
             self._state.logs[(namespace, pod, container)] = text
 
+    def serve_raw(self, path: str, body: bytes, content_type: str = "application/json") -> None:
+        """Answer GET `path` (any query) with `body` as it is, 200: for what a broken server or proxy sends."""
+        with self._lock:
+            self._state.raw[path] = (body, content_type)
+
     @property
     def requests(self) -> list[RecordedRequest]:
         with self._lock:
@@ -280,8 +286,10 @@ class KubeApiEmulator:
         request = Request(environ)
         with self._lock:
             self._state.requests.append(RecordedRequest(request.method, request.path, request.args.to_dict()))
+        with self._lock:
+            raw = self._state.raw.get(request.path)
         try:
-            response = self._respond(request)
+            response = Response(raw[0], content_type=raw[1]) if raw else self._respond(request)
         except StatusError as error:
             response = _json(error.body(), error.code)
         return response(environ, start_response)
@@ -365,20 +373,20 @@ class KubeApiEmulator:
     def _list(self, rtype: ResourceType, namespace: str | None, query: dict[str, str]) -> Obj:
         label_match = parse_label_selector(query.get("labelSelector", ""))
         field_match = parse_field_selector(query.get("fieldSelector", ""), rtype)
+        start_after = decode_continue(query["continue"]) if query.get("continue") else None
+        limit = _non_negative_int(query, "limit")
         with self._lock:
             resource_version = self._state.resource_version
             store = self._state.objects.get(rtype, {})
-            keys = sorted(k for k in store if namespace is None or k[0] == namespace)
+            keys = sorted(k for k in store if (namespace is None or k[0] == namespace)
+                          and (start_after is None or k > start_after))
             selected = [
                 (key, store[key]) for key in keys
                 if label_match(store[key]["metadata"].get("labels") or {}) and field_match(store[key])
             ]
-            selected = [(key, copy.deepcopy(obj)) for key, obj in selected]
-        if query.get("continue"):
-            start_after = decode_continue(query["continue"])
-            selected = [(key, obj) for key, obj in selected if key > start_after]
-        limit = _non_negative_int(query, "limit") or len(selected)
-        page, remaining = selected[:limit], selected[limit:]
+            cut = limit or len(selected)
+            page = [(key, copy.deepcopy(obj)) for key, obj in selected[:cut]]  # copy the page only, not every page
+            remaining = selected[cut:]
         list_meta: Obj = {"resourceVersion": str(resource_version)}
         if remaining and page:
             list_meta["continue"] = encode_continue(page[-1][0], resource_version)

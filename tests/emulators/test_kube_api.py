@@ -341,3 +341,16 @@ def test_tls_with_the_kubeconfig_certificate_authority(tmp_path: Path) -> None:
 
     assert url.startswith("https://127.0.0.1:")
     assert names(listed.items) == ["web"]
+
+
+def test_a_raw_body_replaces_the_answer_for_its_path(api: KubeApiEmulator, kube: Clients) -> None:
+    api.add_many([k.deployment("web"), k.deployment("elsewhere", "other")])
+    api.serve_raw(f"/apis/apps/v1/namespaces/{NS}/deployments", b"<html>502 Bad Gateway</html>", "text/html")
+
+    response = kube.apps.list_namespaced_deployment(NS, _preload_content=False)
+
+    assert response.data == b"<html>502 Bad Gateway</html>"
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert [d.metadata.name for d in kube.apps.list_namespaced_deployment("other").items] == ["elsewhere"]
+    assert api.requests[-2].path == f"/apis/apps/v1/namespaces/{NS}/deployments"
+

@@ -3,6 +3,8 @@ servers that misbehave in one way each, a refused port and a port that never ans
 
 from __future__ import annotations
 
+import textwrap
+
 import json
 import socket
 import uuid
@@ -201,8 +203,10 @@ def test_a_shared_rate_limit_a_down_dependency_a_cold_cache_and_wrong_probe_path
     for check_id, message in failed.items():
         assert run.status(check_id) == "failed", (check_id, run.messages[check_id])
         assert message in run.messages[check_id], (check_id, run.messages[check_id])
-    assert "deployment/kubernetes/deployment.yaml:1: no livenessProbe in the manifests GETs /health/live" in \
-        run.messages["REL-LIVE-HEALTH"]
+    lines = textwrap.dedent(DEPLOYMENT).lstrip("\n").splitlines()
+    agent_line = next(n for n, line in enumerate(lines, 1) if line.strip() == "- name: agent")
+    assert f"deployment/kubernetes/deployment.yaml:{agent_line}: no livenessProbe in the manifests GETs " \
+        "/health/live" in run.messages["REL-LIVE-HEALTH"]
 
 
 def test_api_key_auth_and_limits_the_config_does_not_give(
