@@ -119,7 +119,8 @@ SERVICE_CODE = """
 """
 
 GOOD: dict[str, str] = {
-    "deployment/Dockerfile": "FROM python:3.11-slim AS builder\nRUN pip install agent\nFROM python:3.11-slim\nUSER 10001\n",
+    "deployment/Dockerfile": "FROM python:3.11-slim AS builder\nRUN pip install agent\n"
+                             "FROM python:3.11-slim\nUSER 10001\n",
     "config/agent.toml": CONFIG,
     "src/agent_service/config.py": SERVICE_CODE,
     "deployment/kubernetes/agent.yaml": MANIFESTS,
