@@ -3,10 +3,9 @@ servers that misbehave in one way each, a refused port and a port that never ans
 
 from __future__ import annotations
 
-import textwrap
-
 import json
 import socket
+import textwrap
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
