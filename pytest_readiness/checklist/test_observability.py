@@ -149,18 +149,24 @@ def test_structured_logs(agent_config: AgentConfig, request: pytest.FixtureReque
 
 # --- tracing and metrics ------------------------------------------------------------------------
 
-@check("OBS-TRACING")
-def test_tracing_enabled(agent_config: AgentConfig, evidence: Evidence) -> None:
-    enabled, exporter = f"{OBSERVABILITY}.tracing_enabled", f"{OBSERVABILITY}.tracing_exporter"
+def _enabled_with_exporter(agent_config: AgentConfig, evidence: Evidence, signal: str, subject: str,
+                           exporters: tuple[str, ...]) -> None:
+    """`<signal>_enabled = true` and `<signal>_exporter` one of `exporters` under [agent.observability]."""
+    enabled, exporter = f"{OBSERVABILITY}.{signal}_enabled", f"{OBSERVABILITY}.{signal}_exporter"
     evidence.add(agent_config.describe(enabled))
     evidence.add(agent_config.describe(exporter))
     if agent_config.get(enabled) is not True:
-        evidence.finding(f"tracing is not enabled (tracing_enabled = {agent_config.get(enabled)!r})",
+        evidence.finding(f"{subject} not enabled ({signal}_enabled = {agent_config.get(enabled)!r})",
                          agent_config.where(enabled))
     chosen = agent_config.get(exporter)
-    if not isinstance(chosen, str) or chosen.lower() not in TRACE_EXPORTERS:
-        evidence.finding(f"tracing_exporter must be one of {', '.join(TRACE_EXPORTERS)}, got {chosen!r}",
-                         agent_config.where(exporter))
+    if not isinstance(chosen, str) or chosen.lower() not in exporters:
+        allowed = f'"{exporters[0]}"' if len(exporters) == 1 else f"one of {', '.join(exporters)}"
+        evidence.finding(f"{signal}_exporter must be {allowed}, got {chosen!r}", agent_config.where(exporter))
+
+
+@check("OBS-TRACING")
+def test_tracing_enabled(agent_config: AgentConfig, evidence: Evidence) -> None:
+    _enabled_with_exporter(agent_config, evidence, "tracing", "tracing is", TRACE_EXPORTERS)
     evidence.fail_if_findings("distributed tracing is not enabled with an exporter")
 
 
@@ -195,15 +201,7 @@ def test_sample_rate(agent_config: AgentConfig, request: pytest.FixtureRequest, 
 
 @check("OBS-METRICS")
 def test_metrics_enabled(agent_config: AgentConfig, evidence: Evidence) -> None:
-    enabled, exporter = f"{OBSERVABILITY}.metrics_enabled", f"{OBSERVABILITY}.metrics_exporter"
-    evidence.add(agent_config.describe(enabled))
-    evidence.add(agent_config.describe(exporter))
-    if agent_config.get(enabled) is not True:
-        evidence.finding(f"metrics are not enabled (metrics_enabled = {agent_config.get(enabled)!r})",
-                         agent_config.where(enabled))
-    chosen = agent_config.get(exporter)
-    if not isinstance(chosen, str) or chosen.lower() != "prometheus":
-        evidence.finding(f"metrics_exporter must be \"prometheus\", got {chosen!r}", agent_config.where(exporter))
+    _enabled_with_exporter(agent_config, evidence, "metrics", "metrics are", ("prometheus",))
     evidence.fail_if_findings("metrics are not exported for Prometheus")
 
 
