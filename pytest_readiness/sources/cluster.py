@@ -190,6 +190,9 @@ class ClusterSnapshot(ObjectSet):
             return list(self._by_kind.get(kinds[0], []))
         return super().of_kind(*kinds)
 
+    def covers(self, kind: str) -> bool:
+        return kind in COLLECTED_KINDS and kind not in self.denied
+
     @property
     def description(self) -> str:
         return f"context {self.context} ({self.server}), namespace {self.namespace}"

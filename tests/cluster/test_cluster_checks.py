@@ -487,3 +487,13 @@ def test_a_forbidden_related_kind_leaves_a_static_check_unverified_not_failed(
     assert f"no permission to list poddisruptionbudgets in namespace {NS}" in run.messages[key("REL-PDB", GOOD)]
     assert run.status(key("REL-HPA", GOOD)) == "passed"
     assert run.status("REL-PDB[Deployment/msft-agent]") == "passed"  # the repo's own budget
+
+
+
+def test_a_kind_the_snapshot_does_not_list_makes_a_check_unverified_not_failed(
+        kube_api: KubeApiEmulator, run_cluster: RunCluster) -> None:
+    files = good_stack(kube_api)  # the live Deployment has no prometheus.io/scrape annotation
+    run = run_cluster(files, "-m", "observability and static")
+    live = key("OBS-METRICS-PORT", f"cluster:{CONTEXT}:Deployment/{k.APP}")
+    assert run.status(live) == "unverified", run.messages[live]
+    assert "does not list PodMonitor or ServiceMonitor" in run.messages[live]
