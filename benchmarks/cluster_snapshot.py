@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 import pytest  # noqa: E402
 
-from pytest_readiness.sources.cluster import KINDS, ClusterTarget, load_snapshot  # noqa: E402
+from pytest_readiness.sources.kube.cluster import KINDS, ClusterTarget, load_snapshot  # noqa: E402
 from tests.emulators import kube_objects as k  # noqa: E402
 from tests.emulators.kube_api import KubeApiEmulator  # noqa: E402
 

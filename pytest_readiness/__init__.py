@@ -1,6 +1,13 @@
-"""pytest-readiness: a production readiness checklist as pytest tests."""
+"""pytest-readiness: a production readiness checklist as pytest tests.
 
-from pytest_readiness.api import Evidence, check
-from pytest_readiness.outcomes import NotApplicable, SourceError, Unverified, not_applicable, unverified
+What a check author imports: `check`, `Evidence`, the outcomes, and the facts' types.
+"""
 
-__all__ = ["Evidence", "NotApplicable", "SourceError", "Unverified", "check", "not_applicable", "unverified"]
+from pytest_readiness.api import Evidence, NotApplicable, SourceError, Unverified, check, not_applicable, unverified
+from pytest_readiness.results import Location
+from pytest_readiness.sources.kube.model import Container, KubeObject, ObjectSet, Workload
+
+__all__ = [
+    "Container", "Evidence", "KubeObject", "Location", "NotApplicable", "ObjectSet", "SourceError", "Unverified",
+    "Workload", "check", "not_applicable", "unverified",
+]

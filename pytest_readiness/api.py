@@ -1,16 +1,20 @@
-"""What a check author uses: the `check` decorator and the `Evidence` recorder."""
+"""What a check author uses: the `check` decorator, the `Evidence` recorder, and the outcomes.
+
+`Unverified` and `NotApplicable` are pytest skips (so they show as skipped in every pytest report)
+that the result model tells apart; `SourceError` means the input exists but cannot be read.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import pytest
+from _pytest.mark.structures import Mark
 
 from pytest_readiness.catalog import CATEGORIES, CATEGORY_PRIORITY, PRIORITIES, SOURCES, Check, load_catalog
-from pytest_readiness.kube import Location
-from pytest_readiness.results import EvidenceItem
+from pytest_readiness.results import EvidenceItem, Location
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -25,7 +29,13 @@ def lookup(check_id: str) -> Check | None:
 
 def check_marks(meta: Check) -> list[pytest.MarkDecorator]:
     """The markers of a check: its id, category, priority and source."""
-    return [pytest.mark.readiness(meta.id), *(getattr(pytest.mark, name) for name in meta.markers)]
+    # Built directly, not through `pytest.mark.<name>`: the markers are registered only in a readiness
+    # run, and a conftest's `@check` is imported in plain runs too.
+    return [_mark("readiness", meta.id), *(_mark(name) for name in meta.markers)]
+
+
+def _mark(name: str, *args: str) -> pytest.MarkDecorator:
+    return pytest.MarkDecorator(Mark(name, args, {}, _ispytest=True), _ispytest=True)
 
 
 def check(
@@ -112,3 +122,39 @@ def _location(where: Location | str | None) -> Location | None:
         return where
     path, _, line = where.rpartition(":")
     return Location(path, int(line)) if path and line.isdigit() else Location(where)
+
+
+Skipped = pytest.skip.Exception
+
+
+class Unverified(Skipped):  # type: ignore[misc,valid-type]
+    """The input the check needs is absent; the message says what to provide."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"unverified: {reason}")
+        self.reason = reason
+
+
+class NotApplicable(Skipped):  # type: ignore[misc,valid-type]
+    """The check does not apply to this object (for example a Job needs no readiness probe)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"not applicable: {reason}")
+        self.reason = reason
+
+
+class SourceError(Exception):
+    """An input is present but unreadable: malformed file, unreachable target, no permission."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"{where}: {problem}")
+        self.where = where
+        self.problem = problem
+
+
+def unverified(reason: str) -> NoReturn:
+    raise Unverified(reason)
+
+
+def not_applicable(reason: str) -> NoReturn:
+    raise NotApplicable(reason)

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from pytest_readiness.sources.registry import MARKERS
+
 CATEGORIES = ("security", "reliability", "observability", "performance", "operations", "compliance")
 PRIORITIES = ("critical", "high", "medium", "low")
-SOURCES = ("static", "live", "cluster", "azure", "image", "manual")
+SOURCES = MARKERS  # a check's `verify`: the marker of the source that decides it
 
 # From the seed's Quick Assessment table; compliance is "Variable" there, so medium unless an item says.
 CATEGORY_PRIORITY = {

@@ -7,7 +7,17 @@ from datetime import date
 from enum import StrEnum
 
 from pytest_readiness.catalog import Check
-from pytest_readiness.kube import Location
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a fact came from: a file and line, a live object, an Azure resource id or an image layer."""
+
+    path: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
 
 
 class Status(StrEnum):

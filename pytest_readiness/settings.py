@@ -7,87 +7,52 @@ pyproject.toml, which wins over the default.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pytest_readiness.decisions.options import DecisionOptions
+from pytest_readiness.reporting.options import ReportOptions
+from pytest_readiness.sources.kube.options import KubeOptions
+from pytest_readiness.sources.manual.options import ManualOptions
+from pytest_readiness.sources.registry import SOURCES
+from pytest_readiness.sources.repo.options import RepoOptions
+from pytest_readiness.sources.service.options import ServiceOptions
 
-def _opt(default: Any, help: str, kind: str = "string") -> Any:
-    return field(default=default, metadata={"help": help, "kind": kind})
+OptionBlocks = (RepoOptions, KubeOptions, ServiceOptions, ManualOptions, DecisionOptions, ReportOptions)
 
 
 @dataclass(frozen=True)
-class Settings:
-    project: Path = _opt(None, "deployment repository to check (default: rootdir)", "path")
-    config: str = _opt("config/agent.toml", "the agent's production TOML config, relative to the project")
-    manifests: str = _opt(
-        "deployment/kubernetes", "Kubernetes manifests: a directory, a file, a kustomization or '-' for stdin"
-    )
-    helm_values: tuple[str, ...] = _opt(
-        (), "values files for `helm template` (-f), relative to the project", "linelist"
-    )
-    helm_release: str = _opt("release-name", "release name for `helm template` (helm's own default)")
-    dockerfile: str = _opt("deployment/Dockerfile", "the Dockerfile that builds the service image")
-    docs: str = _opt("docs", "documentation directory")
-    env_overrides: bool = _opt(False, "apply the agent's environment-variable overrides (LOG_LEVEL, ...)", "bool")
-    paths: tuple[str, ...] = _opt((), "extra paths with organisation-specific checks to run", "linelist")
-    url: str = _opt("", "base URL of the running agent service: enables the live checks")
-    auth_env: str = _opt("", "name of the env var holding the credential for live probes (never the value)")
-    auth_scheme: str = _opt("bearer", "how to send the credential: 'bearer' or a header name like X-API-Key")
-    second_auth_env: str = _opt("", "env var with a second user's credential (per-user rate limit probe)")
-    request_budget: int = _opt(300, "at most this many HTTP requests for the whole live run", "int")
-    timeout: float = _opt(5.0, "connect/read timeout in seconds for each live probe", "float")
-    insecure: bool = _opt(False, "do not verify the service's TLS certificate", "bool")
-    ca_bundle: str = _opt("", "CA bundle (PEM) to verify the service's certificate")
-    health_paths: tuple[str, ...] = _opt(
-        ("/health", "/health/live", "/health/ready"), "health paths: overall, liveness, readiness", "linelist"
-    )
-    metrics_url: str = _opt("", "metrics URL when not <url>/metrics (e.g. a separate metrics port)")
-    redis_url: str = _opt("", "Redis URL to check (password via redis_password_env)")
-    redis_password_env: str = _opt("", "env var holding the Redis password")
-    question_path: str = _opt("/api/question", "path of the agent's question endpoint (POST, JSON body)")
-    answer_field: str = _opt("answer", "JSON field of a question's answer")
-    requests_per_minute: int = _opt(
-        0, "rate limit to probe when the agent config sets no requests_per_minute (0: from config)", "int"
-    )
-    rate_limit_margin: int = _opt(5, "extra requests the rate-limit probe may send beyond the limit", "int")
-    max_question_length: int = _opt(
-        0, "input length limit to probe when the agent config sets none (0: from config)", "int"
-    )
-    latency_samples: int = _opt(10, "requests timed for the latency baseline", "int")
-    latency_p95_seconds: float = _opt(5.0, "p95 latency above this fails (the seed's alert: 5 s)", "float")
-    health_max_seconds: float = _opt(1.0, "a health endpoint slower than this fails (kubelet's default)", "float")
-    health_components: tuple[str, ...] = _opt((), "components /health must report (e.g. llm, redis)", "linelist")
-    metric_latency: str = _opt("ai_assistant_request_duration*", "glob naming the request latency histogram")
-    metric_errors: str = _opt("ai_assistant_errors*", "glob naming the error counter")
-    metric_tokens: str = _opt("ai_assistant_tokens*", "glob naming the token usage counter")
-    metric_cache_hits: str = _opt("ai_assistant_cache_hits*", "glob naming the cache hit counter")
-    metric_cache_misses: str = _opt("ai_assistant_cache_misses*", "glob naming the cache miss counter")
-    cache_hit_target: float = _opt(0.8, "lowest acceptable cache hit rate (the seed's 80 %)", "float")
-    kubeconfig: str = _opt("", "kubeconfig file for the cluster checks", "path")
-    kube_context: str = _opt("", "kubeconfig context: enables the cluster checks")
-    namespace: str = _opt("", "namespace of the agent in the cluster")
-    in_cluster: bool = _opt(False, "use the in-cluster service account (run as a Job in the cluster)", "bool")
-    log_tail_lines: int = _opt(200, "log lines read from the end of each container's log (at most 1 MiB)", "int")
-    log_error_threshold: int = _opt(
-        0, "errors (error lines, stack traces) a container's log tail may hold without failing the log check", "int"
-    )
-    log_pods: int = _opt(3, "pods per workload whose logs are read (not-ready and most-restarted first)", "int")
-    attestations: str = _opt("readiness.toml", "attestations, waivers and sign-off file")
-    ignore_annotations: bool = _opt(False, "ignore readiness.io/waive-<check> annotations (strict pipelines)", "bool")
-    fail_on: str = _opt("low", "lowest priority whose failures fail the run: critical|high|medium|low")
-    strict: bool = _opt(False, "unverified critical checks fail the run too", "bool")
-    json: str = _opt("", "write the JSON report here")
-    sarif: str = _opt("", "write static findings as SARIF 2.1.0 here")
-    baseline: str = _opt("", "previous JSON report: mark failures new or known")
-    fail_on_new: bool = _opt(False, "with --readiness-baseline: only failures new against the baseline fail the run",
-                             "bool")
+class Settings(ReportOptions, DecisionOptions, ManualOptions, ServiceOptions, KubeOptions, RepoOptions):
+    """Every option of the run, one flat namespace: each source's block plus the decisions' and reports'.
+
+    The registry's option blocks must all be bases here (a test holds them to it), so a check reads
+    `settings.url` without knowing which source owns it.
+    """
 
     def resolve(self, relative: str) -> Path:
         path = Path(relative)
         return path if path.is_absolute() else self.project / path
+
+    def display(self, path: Path) -> str:
+        """A path as reports show it: relative to the project when inside it."""
+        try:
+            return path.relative_to(self.project).as_posix()
+        except ValueError:
+            return str(path)
+
+
+def groups() -> list[tuple[str, tuple[dataclasses.Field[Any], ...]]]:
+    """The option groups of `pytest --help`: one per options block, each source's from the registry."""
+    described = {s.options_class(): s for s in SOURCES if s.options}
+    out = []
+    for block in OptionBlocks:
+        source = described.get(block)
+        title = f"readiness: {source.describes}" if source else f"readiness: {block.__doc__ or block.__name__}"
+        out.append((title, dataclasses.fields(block)))
+    return out
 
 
 def fields() -> tuple[dataclasses.Field[Any], ...]:
@@ -109,15 +74,21 @@ def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("readiness", "production readiness checklist")
     group.addoption("--readiness", action="store_true", help="run the production readiness checklist")
     group.addoption("--readiness-list", action="store_true", help="print the checklist catalog and exit")
-    for f in fields():
-        kind, help_text = f.metadata["kind"], f.metadata["help"]
-        if kind == "bool":
-            group.addoption(flag(f.name), action="store_const", const=True, default=None, help=help_text)
-        elif kind == "linelist":
-            group.addoption(flag(f.name), action="append", default=None, help=help_text)
-        else:
-            group.addoption(flag(f.name), default=None, help=help_text)
-        parser.addini(ini_key(f.name), help_text, type=INI_TYPES.get(kind, "string"))  # type: ignore[arg-type]
+    for title, block_fields in groups():
+        block = parser.getgroup(title)
+        for f in block_fields:
+            _add(block, parser, f)
+
+
+def _add(group: Any, parser: pytest.Parser, f: dataclasses.Field[Any]) -> None:
+    kind, help_text = f.metadata["kind"], f.metadata["help"]
+    if kind == "bool":
+        group.addoption(flag(f.name), action="store_const", const=True, default=None, help=help_text)
+    elif kind == "linelist":
+        group.addoption(flag(f.name), action="append", default=None, help=help_text)
+    else:
+        group.addoption(flag(f.name), default=None, help=help_text)
+    parser.addini(ini_key(f.name), help_text.replace("%%", "%"), type=INI_TYPES.get(kind, "string"))  # type: ignore[arg-type]
 
 
 def _convert(kind: str, value: Any) -> Any:

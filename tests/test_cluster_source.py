@@ -16,16 +16,16 @@ import trustme
 import yaml
 from kubernetes.client import Configuration
 
-from pytest_readiness.kube import ObjectSet
-from pytest_readiness.outcomes import SourceError
-from pytest_readiness.sources import cluster
-from pytest_readiness.sources.cluster import (
+from pytest_readiness.api import SourceError
+from pytest_readiness.sources.kube import cluster
+from pytest_readiness.sources.kube.cluster import (
     COLLECTED_KINDS,
     ClusterSnapshot,
     ClusterTarget,
     ClusterUnavailable,
     load_snapshot,
 )
+from pytest_readiness.sources.kube.model import ObjectSet
 from tests.emulators import kube_objects as k
 from tests.emulators.kube_api import KubeApiEmulator
 

@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from pytest_readiness.kube import Location, ObjectSet
-from pytest_readiness.outcomes import Unverified
-from pytest_readiness.sources import manifests, rendering
-from pytest_readiness.sources.rendering import HelmOptions
+from pytest_readiness.api import Unverified
+from pytest_readiness.results import Location
+from pytest_readiness.sources.kube import manifests, rendering
+from pytest_readiness.sources.kube.model import ObjectSet
+from pytest_readiness.sources.kube.rendering import HelmOptions
 from tests.conftest import write_tree
 
 SHIM = Path(__file__).with_name("helm_shim.py")

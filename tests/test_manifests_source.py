@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from pytest_readiness.kube import Location
-from pytest_readiness.outcomes import Unverified
-from pytest_readiness.sources import manifests
+from pytest_readiness.api import Unverified
+from pytest_readiness.results import Location
+from pytest_readiness.sources.kube import manifests
 from tests.conftest import _parse_junit, write_tree
 
 
@@ -267,8 +267,8 @@ def test_readiness_reads_rendered_yaml_piped_to_stdin(pytester: pytest.Pytester,
 
 
 def test_containers_point_at_their_own_entry_line() -> None:
-    from pytest_readiness.kube import workloads
-    from pytest_readiness.sources.manifests import parse_text
+    from pytest_readiness.sources.kube.manifests import parse_text
+    from pytest_readiness.sources.kube.model import workloads
 
     text = (
         "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: nightly}\nspec:\n  schedule: '0 1 * * *'\n"

@@ -33,7 +33,7 @@ def test_plain_run_imports_nothing_heavy_and_adds_no_checks(pytester: pytest.Pyt
         def test_probe():
             heavy = [m for m in sys.modules if m.split('.')[0] in {HEAVY!r}]
             assert heavy == []
-            assert 'pytest_readiness.runtime' not in sys.modules
+            assert 'pytest_readiness.reporting.recorder' not in sys.modules
         """
     )
     result = pytester.runpytest_subprocess("test_probe.py", "-p", "no:cacheprovider")
@@ -162,14 +162,14 @@ def test_junit_carries_check_metadata_without_warnings(run_readiness) -> None:
 
 
 def test_docs_checklist_is_generated_from_catalog() -> None:
-    from pytest_readiness.docgen import render
+    from pytest_readiness.tooling.docgen import render
 
     committed = (REPO_ROOT / "docs" / "checklist.md").read_text(encoding="utf-8")
     assert committed == render(), "docs/checklist.md is stale: python -m pytest_readiness.docgen > docs/checklist.md"
 
 
 def test_docs_options_is_generated_from_settings() -> None:
-    from pytest_readiness.docgen import render_options
+    from pytest_readiness.tooling.docgen import render_options
 
     committed = (REPO_ROOT / "docs" / "options.md").read_text(encoding="utf-8")
     assert committed == render_options(), "docs/options.md is stale: python -m pytest_readiness.docgen options"

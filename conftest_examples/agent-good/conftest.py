@@ -6,8 +6,7 @@ the service's own unit tests.
 
 from __future__ import annotations
 
-from pytest_readiness import Evidence, check
-from pytest_readiness.kube import Container
+from pytest_readiness import Container, Evidence, check
 
 APPROVED_REGISTRIES = ("contosoagentacr.azurecr.io/",)
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 import pytest
 
 from pytest_readiness import Evidence, SourceError, not_applicable, unverified
-from pytest_readiness.attestation import judge, manual_params, readiness_file_of, session_today
 from pytest_readiness.catalog import get_check
-from pytest_readiness.readiness_file import ReadinessFile
 from pytest_readiness.results import Status
+from pytest_readiness.session import session_today
+from pytest_readiness.sources.manual.attestation import judge, manual_params, readiness_file_of
+from pytest_readiness.sources.manual.readiness_file import ReadinessFile
 
 
 @pytest.fixture(scope="session")

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from pytest_readiness import Evidence, check, not_applicable, unverified
-from pytest_readiness.cluster_fixtures import LiveWorkload
-from pytest_readiness.kube import Container, KubeObject, ObjectSet, Workload, selector_matches
 from pytest_readiness.secrets import mask_in_text
 from pytest_readiness.settings import Settings
+from pytest_readiness.sources.kube.cluster_fixtures import LiveWorkload
+from pytest_readiness.sources.kube.model import Container, KubeObject, ObjectSet, Workload, selector_matches
 
 HOUR = timedelta(hours=1)
 MAX_RESTARTS_PER_HOUR = 3  # the seed's alert: more than 3 restarts in an hour
@@ -377,7 +377,7 @@ def _containers(pod: KubeObject) -> Iterator[str]:
 @check("OBS-CLUSTER-LOG-ERRORS")
 def test_logs_free_of_errors(cluster_workload: LiveWorkload, readiness_settings: Settings,
                              evidence: Evidence) -> None:
-    from pytest_readiness.sources.cluster import ClusterUnavailable
+    from pytest_readiness.sources.kube.cluster import ClusterUnavailable
 
     live = cluster_workload
     tail, threshold = readiness_settings.log_tail_lines, readiness_settings.log_error_threshold

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from pytest_readiness import Evidence, Unverified, check, unverified
-from pytest_readiness.kube import KubeObject, Location, ObjectSet
+from pytest_readiness.results import Location
 from pytest_readiness.secrets import mask_in_text
-from pytest_readiness.sources.agent_config import AgentConfig
+from pytest_readiness.sources.kube.model import KubeObject, ObjectSet
+from pytest_readiness.sources.repo.agent_config import AgentConfig
 
 PERSISTENCE = "agent.memory.persistence"
 RETENTION_KEYS = (f"{PERSISTENCE}.retention_days", "agent.data.retention_days")

@@ -11,11 +11,9 @@ import pytest
 from pytest_readiness import unverified
 from pytest_readiness.api import check_marks
 from pytest_readiness.catalog import load_catalog
+from pytest_readiness.sources.registry import SOURCES
 
-NOT_YET = {
-    "azure": "reading Azure Resource Manager (VNets, private endpoints, NSGs, identities) is not in this release",
-    "image": "inspecting and scanning the built image is not in this release",
-}
+NOT_YET = {s.marker: s.not_yet for s in SOURCES if s.not_yet}
 
 
 def _params() -> list[object]:

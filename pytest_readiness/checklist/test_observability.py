@@ -14,10 +14,11 @@ import pytest
 import yaml
 
 from pytest_readiness import Evidence, SourceError, Unverified, check, not_applicable, unverified
-from pytest_readiness.fixtures import load_manifests
-from pytest_readiness.kube import KubeObject, Location, ObjectSet, Workload, selector_matches
-from pytest_readiness.sources.agent_config import AgentConfig
-from pytest_readiness.sources.repo import Repo
+from pytest_readiness.results import Location
+from pytest_readiness.sources.kube.fixtures import load_manifests
+from pytest_readiness.sources.kube.model import KubeObject, ObjectSet, Workload, selector_matches
+from pytest_readiness.sources.repo.agent_config import AgentConfig
+from pytest_readiness.sources.repo.files import Repo
 
 OBSERVABILITY = "agent.observability"
 QUIET_LEVELS = frozenset({"INFO", "WARNING", "WARN", "ERROR", "CRITICAL", "FATAL"})

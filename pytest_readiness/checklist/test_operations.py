@@ -14,13 +14,14 @@ import pytest
 import yaml
 
 from pytest_readiness import Evidence, SourceError, Unverified, check, unverified
-from pytest_readiness.fixtures import load_manifests
-from pytest_readiness.kube import KubeObject, Location, ObjectSet, Workload, selector_matches
+from pytest_readiness.results import Location
 from pytest_readiness.settings import Settings
-from pytest_readiness.sources import manifests as manifest_source
-from pytest_readiness.sources.agent_config import AgentConfig
-from pytest_readiness.sources.dockerfile import Dockerfile
-from pytest_readiness.sources.repo import CI_PATTERNS, Repo
+from pytest_readiness.sources.kube import manifests as manifest_source
+from pytest_readiness.sources.kube.fixtures import load_manifests
+from pytest_readiness.sources.kube.model import KubeObject, ObjectSet, Workload, selector_matches
+from pytest_readiness.sources.repo.agent_config import AgentConfig
+from pytest_readiness.sources.repo.dockerfile import Dockerfile
+from pytest_readiness.sources.repo.files import CI_PATTERNS, Repo
 
 # --- CI definitions -----------------------------------------------------------------------------
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from pytest_readiness import Evidence, check, not_applicable, unverified
-from pytest_readiness.sources.agent_config import AgentConfig
-from pytest_readiness.sources.repo import Repo
+from pytest_readiness.sources.repo.agent_config import AgentConfig
+from pytest_readiness.sources.repo.files import Repo
 
 CACHE = "agent.memory.cache"
 SUMMARIZATION = "agent.memory.summarization"

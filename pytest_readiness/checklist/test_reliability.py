@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from pytest_readiness import Evidence, SourceError, check, not_applicable, unverified
-from pytest_readiness.kube import Container, KubeObject, ObjectSet, Workload, selector_matches
-from pytest_readiness.sources.agent_config import AgentConfig
+from pytest_readiness.sources.kube.model import Container, KubeObject, ObjectSet, Workload, selector_matches
+from pytest_readiness.sources.repo.agent_config import AgentConfig
 
 ZONE_KEYS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
 HOSTNAME_KEY = "kubernetes.io/hostname"

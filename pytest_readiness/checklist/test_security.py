@@ -12,15 +12,16 @@ import pytest
 import yaml
 
 from pytest_readiness import Evidence, SourceError, check, not_applicable, unverified
-from pytest_readiness.fixtures import load_manifests
-from pytest_readiness.kube import Container, KubeObject, Location, ObjectSet, Workload
-from pytest_readiness.outcomes import Unverified
+from pytest_readiness.api import Unverified
+from pytest_readiness.results import Location
 from pytest_readiness.secrets import IGNORE_MARKER, SecretFinding, is_placeholder, mask, scan_text
 from pytest_readiness.settings import Settings
-from pytest_readiness.sources.agent_config import AgentConfig
-from pytest_readiness.sources.dockerfile import Dockerfile
-from pytest_readiness.sources.manifests import manifest_files
-from pytest_readiness.sources.repo import Repo
+from pytest_readiness.sources.kube.fixtures import load_manifests
+from pytest_readiness.sources.kube.manifests import manifest_files
+from pytest_readiness.sources.kube.model import Container, KubeObject, ObjectSet, Workload
+from pytest_readiness.sources.repo.agent_config import AgentConfig
+from pytest_readiness.sources.repo.dockerfile import Dockerfile
+from pytest_readiness.sources.repo.files import Repo
 
 AUTH = "agent.security.auth"
 RATE_LIMIT = "agent.security.rate_limit"

@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_readiness import Evidence, check, unverified
-from pytest_readiness.kube import Location
-from pytest_readiness.outcomes import SourceError, Unverified
+from pytest_readiness.api import SourceError, Unverified
+from pytest_readiness.results import Location
 from pytest_readiness.settings import Settings
-from pytest_readiness.sources.agent_config import AgentConfig
+from pytest_readiness.sources.repo.agent_config import AgentConfig
 
 if TYPE_CHECKING:  # imported for real inside the checks: httpx and redis load only when a target is set
-    from pytest_readiness.sources.redis_info import RedisTarget
-    from pytest_readiness.sources.service import Answer, Credential, ServiceTarget
+    from pytest_readiness.sources.service.client import Answer, Credential, ServiceTarget
+    from pytest_readiness.sources.service.redis_info import RedisTarget
 
 SEED_QUESTION = {"question": "Hello, world!"}  # the seed's post-deploy smoke question
 REJECTED_INPUT = (400, 413, 422)
@@ -158,8 +158,8 @@ def _cross_check_probes(request: pytest.FixtureRequest, expected: dict[str, str]
 def test_tls_12_or_newer(live_service: ServiceTarget, readiness_settings: Settings, evidence: Evidence) -> None:
     import ssl
 
-    from pytest_readiness.sources import tls_probe
-    from pytest_readiness.sources.service import ProbeFailed
+    from pytest_readiness.sources.service import tls_probe
+    from pytest_readiness.sources.service.client import ProbeFailed
 
     where = live_service.where("/")
     if live_service.scheme != "https":
@@ -541,7 +541,7 @@ def _check_second_user(target: ServiceTarget, config: AgentConfig | None, second
 
 @check("PERF-REDIS-TLS")
 def test_redis_over_tls(live_redis: RedisTarget, evidence: Evidence) -> None:
-    from pytest_readiness.sources.redis_info import RedisFailed
+    from pytest_readiness.sources.service.redis_info import RedisFailed
 
     evidence.add(f"Redis URL {live_redis.display}", live_redis.location)
     if not live_redis.uses_tls:

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from pytest_readiness.decisions.verdict import RunReport
 from pytest_readiness.reporting.terminal import baseline_lines, waiver_lines
 from pytest_readiness.results import Status
-from pytest_readiness.verdict import RunReport
 
 COLUMNS = (("checkid", "Check", True), ("category", "Category", True), ("priority", "Priority", True),
            ("readiness", "Status", True), ("evidence", "Evidence", False))
@@ -90,7 +90,7 @@ class HtmlHooks:
 
     def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str],
                                     session: pytest.Session) -> None:
-        from pytest_readiness.runtime import REPORT_KEY
+        from pytest_readiness.session import REPORT_KEY
 
         report = self.config.stash.get(REPORT_KEY, None)
         if report is not None:

@@ -8,8 +8,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from pytest_readiness.decisions.verdict import RunReport
 from pytest_readiness.results import CheckResult, EvidenceItem
-from pytest_readiness.verdict import RunReport
 
 SCHEMA_VERSION = "1.0"
 

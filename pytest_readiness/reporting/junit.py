@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_readiness.verdict import RunReport
+from pytest_readiness.decisions.verdict import RunReport
 
 
 def add_global_properties(config: pytest.Config, report: RunReport) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pytest_readiness.catalog import PRIORITIES
+from pytest_readiness.decisions.verdict import RunReport
 from pytest_readiness.results import CheckResult, Status
-from pytest_readiness.verdict import RunReport
 
 COLUMNS = (Status.PASSED, Status.FAILED, Status.ERROR, Status.WAIVED, Status.UNVERIFIED, Status.NOT_APPLICABLE)
 HEADINGS = ("passed", "failed", "error", "waived", "unverified", "n/a")

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from pytest_readiness.sources.cluster import ClusterTarget, load_snapshot
+from pytest_readiness.sources.kube.cluster import ClusterTarget, load_snapshot
 from tests.conftest import ReadinessRun
 from tests.emulators import kube_objects as k
 from tests.emulators.kube_api import KubeApiEmulator

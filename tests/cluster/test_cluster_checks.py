@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from pytest_readiness.checklist.test_cluster import error_incidents
-from pytest_readiness.sources.cluster import COLLECTED_KINDS, KINDS, SERVICE_ACCOUNT_DIR
+from pytest_readiness.sources.kube.cluster import COLLECTED_KINDS, KINDS, SERVICE_ACCOUNT_DIR
 from tests.cluster.conftest import (
     CONTEXT,
     NODES,

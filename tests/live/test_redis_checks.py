@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_readiness.sources.redis_info import RedisFailed, RedisTarget, without_password
+from pytest_readiness.sources.service.redis_info import RedisFailed, RedisTarget, without_password
 
 if TYPE_CHECKING:
     from conftest import RedisServer, TLSFiles

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from pytest_readiness.sources import tls_probe
+from pytest_readiness.sources.service import tls_probe
 
 if TYPE_CHECKING:
     from conftest import Service, StubServer
@@ -297,7 +297,7 @@ def test_without_a_url_nothing_is_sent_and_every_live_check_is_unverified(
 
 def test_an_invalid_url_is_refused_before_anything_is_sent(tmp_path: Path) -> None:
     from pytest_readiness.settings import Settings
-    from pytest_readiness.sources.service import ProbeFailed, ServiceTarget
+    from pytest_readiness.sources.service.client import ProbeFailed, ServiceTarget
 
     with pytest.raises(ProbeFailed, match=r"'ftp://agent\.example\.com' is not an http"):
         ServiceTarget(Settings(project=tmp_path, url="ftp://agent.example.com"))

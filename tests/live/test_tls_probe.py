@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_readiness.sources import tls_probe
+from pytest_readiness.sources.service import tls_probe
 
 if TYPE_CHECKING:
     from conftest import Service

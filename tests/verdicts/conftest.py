@@ -28,7 +28,7 @@ import tomllib
 import pytest
 
 from pytest_readiness import Evidence, SourceError, check, not_applicable, unverified
-from pytest_readiness.kube import Container, Workload
+from pytest_readiness.sources.kube.model import Container, Workload
 
 
 def _switch(settings, check_id, evidence):

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from pytest_readiness.attestation import manual_params
 from pytest_readiness.catalog import load_catalog
+from pytest_readiness.sources.manual.attestation import manual_params
 from tests.verdicts.conftest import VCHECKS
 
 MANUAL = ("-k", "attested")

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from pytest_readiness.kube import Location
+from pytest_readiness.results import Location
 
 
 class _Unknown:

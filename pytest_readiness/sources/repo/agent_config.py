@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_readiness.kube import Location
-from pytest_readiness.outcomes import SourceError, Unverified
+from pytest_readiness.api import SourceError, Unverified
+from pytest_readiness.results import Location
 
 TEMPLATE_SUFFIXES = (".example", ".template", ".sample", ".dist")
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_readiness.kube import Location
-from pytest_readiness.outcomes import SourceError, Unverified
+from pytest_readiness.api import SourceError, Unverified
+from pytest_readiness.results import Location
 
 INSTRUCTIONS = frozenset(
     [

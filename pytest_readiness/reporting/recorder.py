@@ -5,46 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from _pytest.pathlib import fnmatch_ex
 
-from pytest_readiness import fixtures
-from pytest_readiness.api import Evidence, conftest_checks, lookup
-from pytest_readiness.attestation import readiness_file_of, session_today
-from pytest_readiness.baseline import Baseline
-from pytest_readiness.baseline import load as load_baseline
+from pytest_readiness import session
+from pytest_readiness.api import Evidence, NotApplicable, SourceError, Unverified, lookup
 from pytest_readiness.catalog import Check
-from pytest_readiness.kube import KubeObject, Location
-from pytest_readiness.outcomes import NotApplicable, SourceError, Unverified
-from pytest_readiness.results import CheckResult, EvidenceItem, ResultStore, Status
+from pytest_readiness.decisions.baseline import Baseline
+from pytest_readiness.decisions.baseline import load as load_baseline
+from pytest_readiness.decisions.verdict import Policy, RunReport, assemble
+from pytest_readiness.decisions.waivers import WaiverBook, object_key
+from pytest_readiness.results import CheckResult, EvidenceItem, Location, ResultStore, Status
 from pytest_readiness.secrets import mask_in_text
+from pytest_readiness.session import REPORT_KEY, RESULT_KEY, STORE_KEY, SourceCache, session_today
 from pytest_readiness.settings import Settings
-from pytest_readiness.sources import SourceCache
-from pytest_readiness.verdict import Policy, RunReport, assemble
-from pytest_readiness.waivers import WaiverBook, object_key
+from pytest_readiness.sources.kube.model import KubeObject
+from pytest_readiness.sources.manual.attestation import readiness_file_of
 
-STORE_KEY = pytest.StashKey[ResultStore]()
-REPORT_KEY = pytest.StashKey[RunReport]()
-RESULT_KEY = pytest.StashKey[CheckResult]()
-CHECKLIST_DIR = Path(__file__).parent / "checklist"
-ORGANISATION_MODULE = CHECKLIST_DIR / "test_organisation.py"
 _FAILURE_EXCEPTIONS = (AssertionError, pytest.fail.Exception, SourceError)
-
-
-class OrganisationModule(pytest.Module):
-    """The checklist module that carries the checks defined in the project's conftest.py files."""
-
-    def _getobj(self) -> Any:
-        module = super()._getobj()  # type: ignore[no-untyped-call]
-        for name, function in conftest_checks(self.config).items():
-            setattr(module, name, function)
-        return module
-
-
-def path_matches_patterns(path: Path, patterns: list[str]) -> bool:
-    return any(fnmatch_ex(pattern, path) for pattern in patterns)
 
 
 def check_of(item: pytest.Item) -> Check | None:
@@ -123,8 +101,8 @@ def _longrepr(check: Check, result: CheckResult) -> str:
 class ReadinessRuntime:
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         self.config = config
-        config.stash[fixtures.SETTINGS_KEY] = settings
-        config.stash[fixtures.CACHE_KEY] = SourceCache()
+        config.stash[session.SETTINGS_KEY] = settings
+        config.stash[session.CACHE_KEY] = SourceCache()
         config.stash[STORE_KEY] = ResultStore()
         try:
             self.today = session_today(config)
@@ -160,21 +138,6 @@ class ReadinessRuntime:
             self._book = WaiverBook(file.waivers, self.today, not self.settings.ignore_annotations)
         return self._book
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> pytest.Module | None:
-        """Checklist modules the project's own python_files pattern would not pick up."""
-        if file_path.parent != CHECKLIST_DIR or not file_path.name.startswith("test_") or file_path.suffix != ".py":
-            return None
-        if path_matches_patterns(file_path, self.config.getini("python_files")):
-            return None  # the python plugin collects it
-        module = self.pytest_pycollect_makemodule(file_path, parent)
-        return module or pytest.Module.from_parent(parent, path=file_path)
-
-    def pytest_pycollect_makemodule(self, module_path: Path, parent: pytest.Collector) -> pytest.Module | None:
-        if module_path == ORGANISATION_MODULE:
-            return OrganisationModule.from_parent(parent, path=module_path)
-        return None
-
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:  # the workloads this run checks, for annotation waivers
@@ -197,7 +160,7 @@ class ReadinessRuntime:
         if status is None:
             return report
         exc = call.excinfo.value if call.excinfo else None
-        evidence = item.stash.get(fixtures.EVIDENCE_KEY, Evidence())
+        evidence = item.stash.get(session.EVIDENCE_KEY, Evidence())
         result = CheckResult(
             check=check,
             nodeid=item.nodeid,

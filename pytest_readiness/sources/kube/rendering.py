@@ -19,9 +19,10 @@ from typing import Any
 
 import yaml
 
-from pytest_readiness.kube import KubeObject, Location, ParseProblem
-from pytest_readiness.outcomes import Unverified
+from pytest_readiness.api import Unverified
+from pytest_readiness.results import Location
 from pytest_readiness.secrets import mask_in_text
+from pytest_readiness.sources.kube.model import KubeObject, ParseProblem
 
 Display = Callable[[Path], str]
 
@@ -311,7 +312,7 @@ def render_kustomization(tree: KustomizeTree, project: Path, display: Display) -
 
 
 def _parse_objects(text: str, display: str) -> tuple[list[KubeObject], list[ParseProblem]]:
-    from pytest_readiness.sources.manifests import parse_text  # manifests imports this module
+    from pytest_readiness.sources.kube.manifests import parse_text
 
     return parse_text(text, display)
 

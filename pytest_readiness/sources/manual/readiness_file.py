@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pytest_readiness.catalog import Check, load_catalog
-from pytest_readiness.clock import as_utc_date
-from pytest_readiness.kube import Location
+from pytest_readiness.decisions.clock import as_utc_date
+from pytest_readiness.results import Location
 from pytest_readiness.secrets import mask_in_text
 
 SIGNOFF_STATUSES = ("approved", "rejected", "pending")

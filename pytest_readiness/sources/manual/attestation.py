@@ -8,13 +8,12 @@ from typing import Any
 
 import pytest
 
-from pytest_readiness import fixtures, readiness_file
+from pytest_readiness import session
 from pytest_readiness.api import check_marks
 from pytest_readiness.catalog import CATEGORIES, Check, load_catalog
-from pytest_readiness.clock import today
-from pytest_readiness.kube import Location
-from pytest_readiness.readiness_file import ReadinessFile, SignOff, signoff_label, signoff_roles
-from pytest_readiness.results import Status
+from pytest_readiness.results import Location, Status
+from pytest_readiness.sources.manual import readiness_file
+from pytest_readiness.sources.manual.readiness_file import ReadinessFile, SignOff, signoff_label, signoff_roles
 
 DEFAULT_VALID_DAYS = 365  # for a manual check whose catalog entry names no valid_days
 
@@ -30,15 +29,10 @@ def manual_params(category: str | None = None) -> list[Any]:
     ]
 
 
-def session_today(config: pytest.Config) -> date:
-    """One "today" (UTC, or READINESS_TODAY) for every expiry judged in this session."""
-    return fixtures.cache_of(config).get("today", today)
-
-
 def readiness_file_of(config: pytest.Config) -> ReadinessFile:
     """The project's readiness.toml (settings.attestations), read once per session."""
-    s = fixtures.settings_of(config)
-    return fixtures.cache_of(config).get("readiness_file", lambda: readiness_file.load(s.project, s.attestations))
+    s = session.settings_of(config)
+    return session.cache_of(config).get("readiness_file", lambda: readiness_file.load(s.project, s.attestations))
 
 
 @dataclass(frozen=True)

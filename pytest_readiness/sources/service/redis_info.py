@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from pytest_readiness.kube import Location
+from pytest_readiness.results import Location
 from pytest_readiness.secrets import mask_in_text
 from pytest_readiness.settings import Settings
 

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from pytest_readiness.kube import KubeObject, Location, ObjectSet, ParseProblem
-from pytest_readiness.outcomes import Unverified
-from pytest_readiness.sources import rendering
-from pytest_readiness.sources.rendering import Display, HelmOptions, KustomizeTree
+from pytest_readiness.api import Unverified
+from pytest_readiness.results import Location
+from pytest_readiness.sources.kube import rendering
+from pytest_readiness.sources.kube.model import KubeObject, ObjectSet, ParseProblem
+from pytest_readiness.sources.kube.rendering import Display, HelmOptions, KustomizeTree
 
 if TYPE_CHECKING:
     import pytest

@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from pytest_readiness.kube import Location
-from pytest_readiness.outcomes import Unverified
+from pytest_readiness.api import Unverified
+from pytest_readiness.results import Location
 from pytest_readiness.secrets import mask_in_text
 from pytest_readiness.settings import Settings
 

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 from pytest_readiness.catalog import CATEGORIES, CATEGORY_PRIORITY, load_catalog
-
-HOW = {
-    "static": "repository files",
-    "live": "running service (`--readiness-url`)",
-    "cluster": "live cluster (`--readiness-kube-context`)",
-    "azure": "Azure Resource Manager",
-    "image": "container image",
-    "manual": "attestation in readiness.toml",
-}
+from pytest_readiness.sources.registry import by_marker
 
 
 def render() -> str:
     checks = list(load_catalog().values())
+    how = by_marker()
     out = [
         "# The checklist",
         "",
@@ -34,7 +27,7 @@ def render() -> str:
         for c in (c for c in checks if c.category == category):
             priority = c.priority + (f" ({c.priority_note})" if c.priority_note else "")
             seeds = "; ".join(c.seed).replace("|", "\\|")
-            out.append(f"| `{c.id}` | {c.title} | {priority} | {HOW[c.verify]} | {seeds} |")
+            out.append(f"| `{c.id}` | {c.title} | {priority} | {how[c.verify].how} | {seeds} |")
         out.append("")
     out += ["## Seed line index", "", "| Seed line | Checks |", "|---|---|"]
     index: dict[str, list[str]] = {}

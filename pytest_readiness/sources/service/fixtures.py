@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from pytest_readiness.fixtures import load_agent_config, settings_of
-from pytest_readiness.outcomes import SourceError, Unverified
+from pytest_readiness.api import SourceError, Unverified
+from pytest_readiness.session import settings_of
+from pytest_readiness.sources.repo.fixtures import load_agent_config
 
 
 @pytest.fixture(scope="session")
@@ -23,7 +24,7 @@ def live_service(pytestconfig: pytest.Config) -> Iterator[Any]:
         raise Unverified(
             "no live target: set --readiness-url (ini readiness_url) to the base URL of the running service"
         )
-    from pytest_readiness.sources.service import ServiceTarget
+    from pytest_readiness.sources.service.client import ServiceTarget
 
     target = ServiceTarget(settings)
     yield target
@@ -36,7 +37,7 @@ def live_redis(pytestconfig: pytest.Config) -> Iterator[Any]:
     settings = settings_of(pytestconfig)
     if not settings.redis_url:
         raise Unverified("no Redis to check: set --readiness-redis-url (ini readiness_redis_url)")
-    from pytest_readiness.sources.redis_info import RedisTarget
+    from pytest_readiness.sources.service.redis_info import RedisTarget
 
     target = RedisTarget.from_settings(settings)
     yield target

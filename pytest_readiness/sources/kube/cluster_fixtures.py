@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_readiness.fixtures import cache_of, settings_of
-from pytest_readiness.kube import KubeObject, Location, ObjectSet, ParseProblem, Workload, selector_matches
-from pytest_readiness.outcomes import SourceError, Unverified
+from pytest_readiness.api import SourceError, Unverified
+from pytest_readiness.results import Location
+from pytest_readiness.session import cache_of, settings_of
 from pytest_readiness.settings import Settings
+from pytest_readiness.sources.kube.model import KubeObject, ObjectSet, ParseProblem, Workload, selector_matches
 
 if TYPE_CHECKING:
-    from pytest_readiness.sources.cluster import ClusterSnapshot, ClusterTarget
+    from pytest_readiness.sources.kube.cluster import ClusterSnapshot, ClusterTarget
 
 PAGE_SIZE = 500
 UNAVAILABLE = "kube-api"  # the "file" of the one error param an unreadable cluster becomes
@@ -30,7 +31,7 @@ def cluster_target(settings: Settings) -> ClusterTarget | None:
     """The cluster to read, or None when the run names none."""
     if not (settings.kube_context or settings.in_cluster):
         return None
-    from pytest_readiness.sources.cluster import ClusterTarget
+    from pytest_readiness.sources.kube.cluster import ClusterTarget
 
     return ClusterTarget(
         kubeconfig=str(settings.kubeconfig) if settings.kubeconfig else None,
@@ -60,7 +61,7 @@ def load_cluster(config: pytest.Config) -> ClusterSnapshot:
 
 
 def _load(config: pytest.Config, target: ClusterTarget, timeout: float) -> ClusterSnapshot:
-    from pytest_readiness.sources.cluster import ClusterUnavailable, load_snapshot
+    from pytest_readiness.sources.kube.cluster import ClusterUnavailable, load_snapshot
 
     try:
         snapshot = load_snapshot(target, page_size=PAGE_SIZE, timeout=timeout)

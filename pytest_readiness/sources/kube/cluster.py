@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from pytest_readiness.kube import KubeObject, Location, ObjectSet
-from pytest_readiness.outcomes import SourceError
+from pytest_readiness.api import SourceError
+from pytest_readiness.results import Location
+from pytest_readiness.sources.kube.model import KubeObject, ObjectSet
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient, Configuration

@@ -1,46 +1,27 @@
-"""Fixtures that hand checks their facts, and per-object parametrization.
+"""Fixtures of the Kubernetes source: the repo's manifests, the live cluster's objects, and one test per
+workload or container of either.
 
-Registered only under --readiness. Sources load lazily, once per session (see `SourceCache`).
+Registered only under --readiness. Sources load lazily, once per session (see `session.SourceCache`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_readiness.api import Evidence
-from pytest_readiness.kube import Container, ObjectSet, ParseProblem, Workload
-from pytest_readiness.outcomes import SourceError, Unverified
-from pytest_readiness.settings import Settings
-from pytest_readiness.sources import SourceCache
+from pytest_readiness.api import SourceError, Unverified
+from pytest_readiness.session import cache_of, settings_of
+from pytest_readiness.sources.kube.model import Container, ObjectSet, ParseProblem, Workload
 
-SETTINGS_KEY = pytest.StashKey[Settings]()
-CACHE_KEY = pytest.StashKey[SourceCache]()
-EVIDENCE_KEY = pytest.StashKey[Evidence]()
-
-
-def settings_of(config: pytest.Config) -> Settings:
-    return config.stash[SETTINGS_KEY]
-
-
-def cache_of(config: pytest.Config) -> SourceCache:
-    return config.stash[CACHE_KEY]
-
-
-def load_agent_config(config: pytest.Config) -> Any:
-    from pytest_readiness.sources import agent_config
-
-    s = settings_of(config)
-    return cache_of(config).get(
-        "agent_config", lambda: agent_config.load(s.project, s.config, env_overrides=s.env_overrides)
-    )
+if TYPE_CHECKING:
+    from pytest_readiness.sources.kube.cluster import ClusterSnapshot
 
 
 def load_manifests(config: pytest.Config) -> ObjectSet:
-    from pytest_readiness.sources import manifests
+    from pytest_readiness.sources.kube import manifests
 
     s = settings_of(config)
     return cache_of(config).get("manifests", lambda: manifests.load_for_run(config, s))
@@ -49,7 +30,7 @@ def load_manifests(config: pytest.Config) -> ObjectSet:
 def object_sets(config: pytest.Config) -> list[ObjectSet | Unverified]:
     """Every source of Kubernetes objects in this run: the repo's manifests, and the live cluster if one
     is named (its top-level workloads only; an unreadable cluster is one error param)."""
-    from pytest_readiness.cluster_fixtures import cluster_object_sets
+    from pytest_readiness.sources.kube.cluster_fixtures import cluster_object_sets
 
     sets: list[ObjectSet | Unverified]
     try:
@@ -70,7 +51,7 @@ class KubeParam:
 
 
 def _kube_params(config: pytest.Config, per_container: bool) -> Iterator[tuple[KubeParam, str]]:
-    from pytest_readiness.cluster_fixtures import LiveObjects
+    from pytest_readiness.sources.kube.cluster_fixtures import LiveObjects
 
     for source in object_sets(config):
         if isinstance(source, Unverified):
@@ -136,17 +117,6 @@ def kube_objects(kube_param: KubeParam) -> ObjectSet:
 
 
 @pytest.fixture(scope="session")
-def readiness_settings(pytestconfig: pytest.Config) -> Settings:
-    return settings_of(pytestconfig)
-
-
-@pytest.fixture(scope="session")
-def agent_config(pytestconfig: pytest.Config) -> Any:
-    """The agent's parsed TOML config (`sources.agent_config.AgentConfig`)."""
-    return load_agent_config(pytestconfig)
-
-
-@pytest.fixture(scope="session")
 def manifests(pytestconfig: pytest.Config) -> ObjectSet:
     """All Kubernetes objects in the repo's manifests; parse problems are in `.problems`."""
     objects = load_manifests(pytestconfig)
@@ -158,9 +128,9 @@ def manifests(pytestconfig: pytest.Config) -> ObjectSet:
 
 
 @pytest.fixture(scope="session")
-def cluster_snapshot(pytestconfig: pytest.Config) -> Any:
+def cluster_snapshot(pytestconfig: pytest.Config) -> ClusterSnapshot:
     """The live cluster's objects (`sources.cluster.ClusterSnapshot`), listed once per session."""
-    from pytest_readiness.cluster_fixtures import load_cluster
+    from pytest_readiness.sources.kube.cluster_fixtures import load_cluster
 
     try:
         return load_cluster(pytestconfig)
@@ -168,35 +138,3 @@ def cluster_snapshot(pytestconfig: pytest.Config) -> Any:
         raise SourceError(error.where, error.problem) from None
 
 
-@pytest.fixture(scope="session")
-def dockerfile(pytestconfig: pytest.Config) -> Any:
-    """The parsed Dockerfile (`sources.dockerfile.Dockerfile`)."""
-    from pytest_readiness.sources import dockerfile as source
-
-    s = settings_of(pytestconfig)
-    return cache_of(pytestconfig).get("dockerfile", lambda: source.load(s.project, s.dockerfile))
-
-
-@pytest.fixture(scope="session")
-def repo(pytestconfig: pytest.Config) -> Any:
-    """The repository's files (`sources.repo.Repo`)."""
-    from pytest_readiness.sources import repo as source
-
-    s = settings_of(pytestconfig)
-    return cache_of(pytestconfig).get("repo", lambda: source.load(s.project))
-
-
-@pytest.fixture
-def evidence(request: pytest.FixtureRequest) -> Evidence:
-    """Record what the check saw: `evidence.add(detail, where)`, `evidence.finding(detail, where)`."""
-    recorded: Evidence = request.node.stash.setdefault(EVIDENCE_KEY, Evidence())
-    return recorded
-
-
-@pytest.fixture(scope="session")
-def dockerfile_or_none(request: pytest.FixtureRequest) -> Any:
-    """The Dockerfile, or None when the repo has none (a malformed one is still an error)."""
-    try:
-        return request.getfixturevalue("dockerfile")
-    except Unverified:
-        return None

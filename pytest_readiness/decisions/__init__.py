@@ -1,0 +1,1 @@
+"""What turns results into a verdict: waivers, the baseline, the exit policy and the clock."""

@@ -1,0 +1,1 @@
+"""Human attestations, sign-off and waivers from readiness.toml."""

@@ -1,0 +1,1 @@
+"""The repository's files: the agent config, the Dockerfile, CI pipelines and every tracked file."""

@@ -1,0 +1,61 @@
+"""Fixtures of the repository source: the agent config, the Dockerfile and the repository's files.
+
+Registered only under --readiness. Each loads lazily, once per session (see `session.SourceCache`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pytest_readiness.api import Unverified
+from pytest_readiness.session import cache_of, settings_of
+
+if TYPE_CHECKING:
+    from pytest_readiness.sources.repo.agent_config import AgentConfig
+    from pytest_readiness.sources.repo.dockerfile import Dockerfile
+    from pytest_readiness.sources.repo.files import Repo
+
+
+def load_agent_config(config: pytest.Config) -> AgentConfig:
+    from pytest_readiness.sources.repo import agent_config
+
+    s = settings_of(config)
+    return cache_of(config).get(
+        "agent_config", lambda: agent_config.load(s.project, s.config, env_overrides=s.env_overrides)
+    )
+
+
+@pytest.fixture(scope="session")
+def agent_config(pytestconfig: pytest.Config) -> AgentConfig:
+    """The agent's parsed TOML config (`sources.agent_config.AgentConfig`)."""
+    return load_agent_config(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def dockerfile(pytestconfig: pytest.Config) -> Dockerfile:
+    """The parsed Dockerfile (`sources.dockerfile.Dockerfile`)."""
+    from pytest_readiness.sources.repo import dockerfile as source
+
+    s = settings_of(pytestconfig)
+    return cache_of(pytestconfig).get("dockerfile", lambda: source.load(s.project, s.dockerfile))
+
+
+@pytest.fixture(scope="session")
+def repo(pytestconfig: pytest.Config) -> Repo:
+    """The repository's files (`sources.repo.Repo`)."""
+    from pytest_readiness.sources.repo import files as source
+
+    s = settings_of(pytestconfig)
+    return cache_of(pytestconfig).get("repo", lambda: source.load(s.project))
+
+
+@pytest.fixture(scope="session")
+def dockerfile_or_none(request: pytest.FixtureRequest) -> Dockerfile | None:
+    """The Dockerfile, or None when the repo has none (a malformed one is still an error)."""
+    try:
+        found: Dockerfile = request.getfixturevalue("dockerfile")
+        return found
+    except Unverified:
+        return None

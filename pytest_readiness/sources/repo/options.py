@@ -1,0 +1,18 @@
+"""The repository source's options: where the project's files are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_readiness.session import option
+
+
+@dataclass(frozen=True)
+class RepoOptions:
+    project: Path = option(None, "deployment repository to check (default: rootdir)", "path")
+    config: str = option("config/agent.toml", "the agent's production TOML config, relative to the project")
+    dockerfile: str = option("deployment/Dockerfile", "the Dockerfile that builds the service image")
+    docs: str = option("docs", "documentation directory")
+    env_overrides: bool = option(False, "apply the agent's environment-variable overrides (LOG_LEVEL, ...)", "bool")
+    paths: tuple[str, ...] = option((), "extra paths with organisation-specific checks to run", "linelist")

@@ -1,0 +1,1 @@
+"""The running service: HTTP probes, its TLS, and its Redis."""

@@ -1,0 +1,1 @@
+"""Catalog tooling: the generated docs and `--readiness-list`."""
