@@ -1,4 +1,4 @@
-"""Generates docs/checklist.md from the catalog: `python -m pytest_readiness.docgen > docs/checklist.md`."""
+"""Generates docs/checklist.md from the catalog: `python -m pytest_readiness.tooling.docgen > docs/checklist.md`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ def render() -> str:
     out = [
         "# The checklist",
         "",
-        "Generated from `pytest_readiness/catalog_toml/*.toml` by `python -m pytest_readiness.docgen`;",
+        "Generated from `pytest_readiness/catalog_toml/*.toml` by `python -m pytest_readiness.tooling.docgen`;",
         "do not edit by hand (a test fails when this file is stale).",
         "",
         "Each line of the seed checklist (`production-checklist.md`) maps to the checks below.",
@@ -45,7 +45,7 @@ def render_options() -> str:
     out = [
         "# Options",
         "",
-        "Generated from `pytest_readiness/settings.py` by `python -m pytest_readiness.docgen options`.",
+        "Generated from `pytest_readiness/settings.py` by `python -m pytest_readiness.tooling.docgen options`.",
         "Every option is a command-line flag and an ini key (pytest.ini, tox.ini, setup.cfg or",
         "`[tool.pytest.ini_options]` in pyproject.toml); the flag wins over the ini key.",
         "Relative paths are relative to the project (`--readiness-project`, default: the rootdir).",
