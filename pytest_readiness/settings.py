@@ -18,8 +18,11 @@ def _opt(default: Any, help: str, kind: str = "string") -> Any:
     return field(default=default, metadata={"help": help, "kind": kind})
 
 
+from pytest_readiness.sources.image.options import ImageOptions  # noqa: E402 - needs _opt
+
+
 @dataclass(frozen=True)
-class Settings:
+class Settings(ImageOptions):
     project: Path = _opt(None, "deployment repository to check (default: rootdir)", "path")
     config: str = _opt("config/agent.toml", "the agent's production TOML config, relative to the project")
     manifests: str = _opt(
