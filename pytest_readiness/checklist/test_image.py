@@ -114,13 +114,13 @@ def test_no_secrets_baked_in(image_target: ImageTarget, evidence: Evidence) -> N
 
 
 @check("SEC-IMAGE-SCANNED")
-def test_image_scanned(image_target: ImageTarget, vulnerability_report: ScanReport, readiness_settings: Settings,
-                       request: pytest.FixtureRequest, evidence: Evidence) -> None:
+def test_image_scanned(image_target: ImageTarget, readiness_settings: Settings, request: pytest.FixtureRequest,
+                       evidence: Evidence) -> None:
     image, s = image_target.image, readiness_settings
     threshold = s.vuln_threshold.upper()
     if threshold not in SEVERITIES[:4]:
         raise SourceError("--readiness-vuln-threshold", f"{s.vuln_threshold!r} is not CRITICAL, HIGH, MEDIUM or LOW")
-    report = vulnerability_report
+    report: ScanReport = request.getfixturevalue("vulnerability_report")  # after the image: its reason first
     _tie(image_target, evidence)
     created = report.created.isoformat() if report.created else "unknown"
     evidence.add(f"{report.scanner} report {report.path}: {report.targets} targets, "
@@ -195,7 +195,7 @@ def test_image_agrees_with_manifests(image_target: ImageTarget, evidence: Eviden
     evidence.add(f"image exposes {sorted(f'{p}/{t}' for p, t in exposed) or 'no port'}; container declares "
                  f"{sorted({f'{p}/{t}' for p, t in declared.values()}) or 'no port'}", container.location)
     if exposed and declared and not exposed & set(declared.values()):
-        evidence.finding(f"{container.ref} declares ports {sorted(p for p, _ in declared.values())}, the image "
+        evidence.finding(f"{container.ref} declares ports {sorted({p for p, _ in declared.values()})}, the image "
                          f"exposes {sorted(p for p, _ in exposed)}", container.location)
     for probe, port in rules.probe_ports(container):
         number = declared.get(str(port), (port, "tcp"))[0] if not isinstance(port, int) else port

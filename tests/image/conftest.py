@@ -97,7 +97,7 @@ FROM scratch
 COPY app/ /app/
 ENV GITHUB_TOKEN=ghp_Zx81Kq0LmB7cVr2TnW5yHd9sPa4Ej6Ug3Fo1
 EXPOSE 8000
-""", {"app/.env": b"DB_PASSWORD=Vq7#kP2m!Lx9sR4t\n", "app/main.txt": b"agent\n"})
+""", {"app/.env": b"DB_PASSWORD=Vq7kP2mWLx9sR4tZ\n", "app/main.txt": b"agent\n"})
 
 
 @pytest.fixture(scope="session")

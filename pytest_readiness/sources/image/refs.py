@@ -15,7 +15,7 @@ class Reference:
     repository: str  # normalised: docker.io/library/nginx
     tag: str = ""
     digest: str = ""
-    local: bool = False  # an unqualified name (msft-agent) or localhost/...: a name a build gives locally
+    local: bool = False  # msft-agent, localhost/..., docker.io/library/...: a name a local build gives
 
     @property
     def last(self) -> str:
@@ -34,7 +34,7 @@ def parse(ref: str) -> Reference:
         name, tag = name[:colon], name[colon + 1 :]
     first, has_slash, rest = name.partition("/")
     is_host = has_slash and ("." in first or ":" in first or first == "localhost")
-    local = not is_host or first == "localhost"
+    local = not is_host or first == "localhost" or name.startswith("docker.io/library/")
     if not is_host:
         name = "docker.io/" + (name if has_slash else f"library/{name}")
     elif first in ("index.docker.io", "registry-1.docker.io"):
