@@ -3,6 +3,7 @@ DOCKER_TLS_VERIFY, DOCKER_CERT_PATH), Docker's or Podman's compatible API alike.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,12 +33,12 @@ def read_engine(ref: str, limits: Limits) -> Image:
     import docker
     import docker.errors
 
+    host = os.environ.get("DOCKER_HOST") or "the default Docker socket"
+    where = f"engine {host}"
     try:
         client = docker.from_env(timeout=max(1, int(limits.timeout)))
     except docker.errors.DockerException as exc:
-        raise SourceError("DOCKER_HOST", f"no Docker-compatible engine to read {ref} from ({exc})") from None
-    host = str(client.api.base_url)
-    where = f"engine {host}"
+        raise SourceError(where, f"no Docker-compatible engine to read {ref} from (DOCKER_HOST; {exc})") from None
     try:
         attrs = client.api.inspect_image(ref)
         history = client.api.history(ref)
