@@ -120,7 +120,7 @@ def test_not_an_archive_and_fifo_and_missing(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="cannot read"):
         read_archive(tmp_path / "missing.tar")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(SourceError, match="neither manifest.json"):
+    with pytest.raises(SourceError, match=r"neither manifest\.json"):
         read_archive(tmp_path / "empty")
 
 

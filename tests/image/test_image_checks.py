@@ -140,7 +140,8 @@ def test_secrets_in_history_labels_and_uncompressed_layers(run_readiness, tmp_pa
 
 
 def test_clean_image_passes_and_counts_what_it_scanned(run_readiness, tmp_path: Path) -> None:
-    layers = [Layer({"etc/passwd": PASSWD, "usr/lib/python3/site-packages/x/test_keys.py": b"key = 'AKIAIOSFODNN7EXAMPL3'\n",
+    library = "usr/lib/python3/site-packages/x/test_keys.py"
+    layers = [Layer({"etc/passwd": PASSWD, library: b"key = 'AKIAIOSFODNN7EXAMPL3'\n",
                      "app/bin": b"\0\0binary", "app/main.py": b"print('hi')\n"})]
     run = run_image(run_readiness, builder.docker_save(tmp_path / "i.tar", builder.config(), layers))
     assert run.status("SEC-IMAGE-NO-SECRETS[image]") == "passed"
@@ -190,7 +191,8 @@ def test_vulnerability_gate_per_severity(run_readiness, tmp_path: Path, severiti
     run = _scanned(run_readiness, tmp_path, reports.for_image("THIS", severities))
     assert run.status("SEC-IMAGE-SCANNED[image]") == status
     if status == "failed":
-        assert f"{severities[0]} CVE-2026-1000 in pkg0 1.0.0: fixed in 1.0.1" in run.messages["SEC-IMAGE-SCANNED[image]"]
+        listed = f"{severities[0]} CVE-2026-1000 in pkg0 1.0.0: fixed in 1.0.1"
+        assert listed in run.messages["SEC-IMAGE-SCANNED[image]"]
 
 
 def test_threshold_unfixed_and_ignore_file(run_readiness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

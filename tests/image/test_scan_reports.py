@@ -23,7 +23,8 @@ def test_real_alpine_report() -> None:
     assert report.image_ids == {"sha256:055936d3920576da37aa9bc460d70c5f212028bda1c08c0879aedf03d7a66ea1"}
     critical = [v for v in report.vulnerabilities if v.severity == "CRITICAL"]
     assert {(v.id, v.package, v.installed, v.fixed) for v in critical} == {
-        ("CVE-2019-14697", "musl", "1.1.20-r4", "1.1.20-r5"), ("CVE-2019-14697", "musl-utils", "1.1.20-r4", "1.1.20-r5")}
+        ("CVE-2019-14697", "musl", "1.1.20-r4", "1.1.20-r5"),
+        ("CVE-2019-14697", "musl-utils", "1.1.20-r4", "1.1.20-r5")}
 
 
 @pytest.mark.parametrize(("name", "failing"), [
