@@ -270,3 +270,41 @@ def test_ports_and_healthcheck_against_the_manifests(run_readiness, tmp_path: Pa
                                                                                              probes=False)})
     assert run.status(f"OPS-IMAGE-MATCHES-MANIFESTS[{AGENT}]") == "failed"
     assert "Kubernetes ignores HEALTHCHECK" in run.messages[f"OPS-IMAGE-MATCHES-MANIFESTS[{AGENT}]"]
+
+
+def _stub_trivy(directory: Path, body: str) -> None:
+    """A `trivy` on PATH for the --readiness-run-trivy plumbing (arguments, output file, timeout): the real
+    scanner cannot be installed offline. It writes a real Trivy report re-pointed at the image."""
+    directory.mkdir()
+    script = directory / "trivy"
+    script.write_text("#!/bin/sh\n" + body)
+    script.chmod(0o755)
+
+
+def test_run_trivy_on_the_archive(run_readiness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_readiness.sources.image.archive import read_archive
+
+    monkeypatch.setenv("READINESS_TODAY", "2026-11-22")
+    path = builder.docker_save(tmp_path / "i.tar", builder.config(), [Layer({"etc/passwd": PASSWD})])
+    report = reports.write(tmp_path / "made.json", reports.for_image(read_archive(path).id, ["CRITICAL"]))
+    args = tmp_path / "args.txt"
+    _stub_trivy(tmp_path / "bin", f'echo "$@" > {args}\nwhile [ "$1" != "--output" ]; do shift; done\n'
+                                  f'cp {report} "$2"\n')
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    run = run_image(run_readiness, path, "--readiness-run-trivy")
+    assert run.status("SEC-IMAGE-SCANNED[image]") == "failed"
+    assert "CRITICAL CVE-2026-1000" in run.messages["SEC-IMAGE-SCANNED[image]"]
+    assert args.read_text().split() == ["image", "--quiet", "--severity", "HIGH,CRITICAL", "--format", "json",
+                                        "--output", args.read_text().split()[7], "--input", str(path)]
+
+
+def test_run_trivy_missing_or_hanging(run_readiness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = builder.docker_save(tmp_path / "i.tar", builder.config(), [Layer({"etc/passwd": PASSWD})])
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    run = run_image(run_readiness, path, "--readiness-run-trivy")
+    assert run.status("SEC-IMAGE-SCANNED[image]") == "error"
+    assert "trivy is not on PATH" in run.messages["SEC-IMAGE-SCANNED[image]"]
+    _stub_trivy(tmp_path / "bin", "exec sleep 30\n")
+    run = run_image(run_readiness, path, "--readiness-run-trivy", "--readiness-trivy-timeout=1")
+    assert run.status("SEC-IMAGE-SCANNED[image]") == "error"
+    assert "did not finish within 1s" in run.messages["SEC-IMAGE-SCANNED[image]"]
