@@ -308,3 +308,25 @@ def test_run_trivy_missing_or_hanging(run_readiness, tmp_path: Path, monkeypatch
     run = run_image(run_readiness, path, "--readiness-run-trivy", "--readiness-trivy-timeout=1")
     assert run.status("SEC-IMAGE-SCANNED[image]") == "error"
     assert "did not finish within 1s" in run.messages["SEC-IMAGE-SCANNED[image]"]
+
+
+USER_CHECK = '''
+from pytest_readiness import Evidence, check
+from pytest_readiness.sources.image.model import Image
+
+
+@check("ORG-IMAGE-SMALL", title="Image under 1 kB", category="performance", priority="low", verify="image")
+def test_image_small(image: Image, evidence: Evidence) -> None:
+    evidence.add(f"{image.name}: {image.size} bytes", image.where())
+    assert image.size is not None and image.size < 1024, f"{image} is {image.size} bytes"
+'''
+
+
+def test_a_users_check_takes_the_image_fixture(run_readiness, tmp_path: Path) -> None:
+    small = builder.docker_save(tmp_path / "s.tar", builder.config(), [Layer({"a": b"b"}, compress=False)])
+    run = run_readiness({"conftest.py": USER_CHECK}, "-k", "test_image_small", f"--readiness-image-archive={small}")
+    assert run.status("ORG-IMAGE-SMALL") == "failed"  # an uncompressed tar layer is 10 kB
+    assert "bytes" in run.messages["ORG-IMAGE-SMALL"]
+    run = run_readiness({"conftest.py": USER_CHECK}, "-k", "test_image_small")
+    assert run.status("ORG-IMAGE-SMALL") == "unverified"
+    assert "--readiness-image-archive=PATH" in run.messages["ORG-IMAGE-SMALL"]
