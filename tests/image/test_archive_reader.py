@@ -188,3 +188,28 @@ def test_docker_save_with_several_images_is_picked_by_name(tmp_path: Path) -> No
                 dst.addfile(member, io.BytesIO(data))
         assert read_archive(rebuilt, "two:2").repo_tags == ("two:2",)
         read_archive(rebuilt, "other:2")
+
+
+@pytest.mark.parametrize(("manifest", "config_body"), [
+    ({"not": "a list"}, {}), ([{"Config": 5, "Layers": "x"}], {}), ([{"Config": "c.json", "Layers": 7}], {}),
+    ([{"Config": "c.json", "Layers": []}], []), ([{"Config": "c.json", "Layers": []}], {"config": "x", "rootfs": 3}),
+    ([{"Config": "c.json", "Layers": ["nope.tar"]}], {"history": "x", "config": {"Env": "A=1", "User": 0}}),
+])
+def test_malformed_metadata_is_an_error_or_read_never_a_crash(run_readiness, tmp_path: Path, manifest: object,
+                                                               config_body: object) -> None:
+    import io
+    import json
+    import tarfile
+
+    path = tmp_path / "odd.tar"
+    with tarfile.open(path, "w") as tar:
+        for name, body in (("manifest.json", manifest), ("c.json", config_body)):
+            data = json.dumps(body).encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    run = run_readiness({"README.md": "x\n"}, "-m", "image", f"--readiness-image-archive={path}")
+    assert run.result.ret in (0, 1), run.output[-2000:]
+    assert "INTERNALERROR" not in run.output and "Traceback" not in run.output
+    assert run.of_check("OPS-IMAGE-BUILDS") == {"OPS-IMAGE-BUILDS[image]": "error"}
+    assert str(path) in run.messages["OPS-IMAGE-BUILDS[image]"]

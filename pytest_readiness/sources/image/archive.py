@@ -401,6 +401,8 @@ def layer_files(blobs: Blobs, layers: tuple[Layer, ...], names: list[str], limit
             found.incomplete.append(f"{layer.where}: {exc}")
         except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
             found.errors.append((layer.where, f"truncated or corrupt layer ({exc})"))
+        except Exception as exc:  # whatever else a malformed layer makes tarfile raise
+            found.errors.append((layer.where, f"unreadable layer ({type(exc).__name__}: {exc})"))
         if found.incomplete and "files in all" in found.incomplete[-1]:
             break
     found.passwd, found.passwd_where = _passwd(tree)

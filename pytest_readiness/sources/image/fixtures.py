@@ -60,13 +60,19 @@ def load_image(config: pytest.Config) -> Image:
 
 
 def _read(settings: Settings) -> Image:
-    if settings.image_archive:
-        from pytest_readiness.sources.image.archive import read_archive
+    where = str(settings.resolve(settings.image_archive)) if settings.image_archive else f"image {settings.image}"
+    try:
+        if settings.image_archive:
+            from pytest_readiness.sources.image.archive import read_archive
 
-        return read_archive(settings.resolve(settings.image_archive), settings.image, limits_of(settings))
-    from pytest_readiness.sources.image.engine import read_engine
+            return read_archive(settings.resolve(settings.image_archive), settings.image, limits_of(settings))
+        from pytest_readiness.sources.image.engine import read_engine
 
-    return read_engine(settings.image, limits_of(settings))
+        return read_engine(settings.image, limits_of(settings))
+    except SourceError:
+        raise
+    except Exception as exc:  # a shape no image has: report it against the input, never as a crash
+        raise SourceError(where, f"not a readable image ({type(exc).__name__}: {exc})") from None
 
 
 def load_report(config: pytest.Config) -> ScanReport:
@@ -91,7 +97,7 @@ def _targets(config: pytest.Config) -> list[tuple[ImageParam, str]]:
         return [(ImageParam(None, problem), "image")]
     try:
         objects = load_manifests(config)
-    except Unverified:
+    except (Unverified, SourceError):  # the manifest checks report it; the image is still checked
         objects = None
     params = []
     for workload in objects.workloads() if objects is not None else []:

@@ -98,7 +98,8 @@ class Image:
 
     @property
     def env(self) -> dict[str, str]:
-        pairs = (str(e).partition("=") for e in self.config.get("Env") or [])
+        env = self.config.get("Env")
+        pairs = (str(e).partition("=") for e in (env if isinstance(env, list) else []))
         return {name: value for name, _, value in pairs}
 
     @property
@@ -110,7 +111,8 @@ class Image:
     def exposed_ports(self) -> set[tuple[int, str]]:
         """(port, protocol) pairs of ExposedPorts (`8080/tcp`)."""
         ports: set[tuple[int, str]] = set()
-        for key in self.config.get("ExposedPorts") or {}:
+        exposed = self.config.get("ExposedPorts")
+        for key in exposed if isinstance(exposed, dict | list) else []:
             number, _, protocol = str(key).partition("/")
             if number.isdigit():
                 ports.add((int(number), (protocol or "tcp").lower()))
