@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -125,10 +126,11 @@ class Podman:
 
 
 @pytest.fixture(scope="session")
-def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Podman]:
-    """`podman system service` (root, vfs storage) on a unix socket in a temporary directory."""
+def podman() -> Iterator[Podman]:
+    """`podman system service` (root, vfs storage) on a unix socket in a temporary directory (a short
+    path: podman refuses a runroot over 50 characters, and a unix socket path is at most 107)."""
     binary = need("podman")
-    root = tmp_path_factory.mktemp("podman")
+    root = Path(tempfile.mkdtemp(prefix="rdy-pm-", dir="/tmp"))
     socket = root / "podman.sock"
     command = [binary, "--storage-driver=vfs", "--root", str(root / "storage"), "--runroot", str(root / "run"),
                "--tmpdir", str(root / "tmp"), "system", "service", "--time=0", f"unix://{socket}"]
@@ -139,9 +141,11 @@ def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Podman]:
         time.sleep(0.1)
     if not socket.exists():
         stop_all([process])
+        shutil.rmtree(root, ignore_errors=True)
         pytest.fail(f"podman system service did not start: {(root / 'podman.log').read_text()[-2000:]}",
                     pytrace=False)
     try:
         yield Podman(f"unix://{socket}", root / "podman.log")
     finally:
         stop_all([process])
+        shutil.rmtree(root, ignore_errors=True)
