@@ -11,7 +11,7 @@ import pytest
 from pytest_readiness import Evidence, SourceError, check, unverified
 from pytest_readiness.attestation import session_today
 from pytest_readiness.settings import Settings
-from pytest_readiness.sources.image import rules
+from pytest_readiness.sources.image import provenance, rules
 from pytest_readiness.sources.image.engine import ImageAbsent
 from pytest_readiness.sources.image.fixtures import ImageParam, ImageTarget
 from pytest_readiness.sources.image.model import OCI_REVISION, OCI_SOURCE, short
@@ -29,7 +29,7 @@ def _tie(target: ImageTarget, evidence: Evidence) -> None:
 
 
 @check("OPS-IMAGE-BUILDS")
-def test_image_builds(image_param: ImageParam, evidence: Evidence) -> None:
+def test_image_builds(image_param: ImageParam, readiness_settings: Settings, evidence: Evidence) -> None:
     if isinstance(image_param.problem, ImageAbsent):
         pytest.fail(f"{image_param.problem.where} {image_param.problem.problem}", pytrace=False)
     if image_param.problem is not None:
@@ -44,11 +44,23 @@ def test_image_builds(image_param: ImageParam, evidence: Evidence) -> None:
     if image.manifest_digest or image.repo_digests:
         evidence.add(f"manifest digest {image.manifest_digest or ', '.join(image.repo_digests)}", image.where())
     source, revision = image.labels.get(OCI_SOURCE), image.labels.get(OCI_REVISION)
-    if source and revision:
-        evidence.add(f"built from {source} at revision {revision} (OCI labels)", image.where("Labels"))
-    else:
+    if not (source and revision):
         evidence.add(f"the image lacks the {OCI_SOURCE} / {OCI_REVISION} labels: which repo and commit built it "
                      "is not recorded (add them with --label at build time)", image.where("Labels"))
+        return
+    evidence.add(f"built from {source} at revision {revision} (OCI labels)", image.where("Labels"))
+    project = readiness_settings.project
+    head, remotes = provenance.head(project), provenance.remotes(project)
+    if head is None:
+        return
+    known = provenance.has_commit(project, revision)
+    evidence.add(f"this repository's HEAD is {head}; revision {revision} is "
+                 + ("HEAD" if head.startswith(revision) else "a commit of it" if known else "not one of its commits"),
+                 image.where("Labels"))
+    assert known or not remotes or provenance.repo_key(source) in remotes, (
+        f"{image} was built from {source} at {revision}: neither that repository ({', '.join(sorted(remotes))} "
+        "are this one's remotes) nor that commit is this repository's"
+    )
 
 
 @check("SEC-IMAGE-NON-ROOT")

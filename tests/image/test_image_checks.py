@@ -330,3 +330,37 @@ def test_a_users_check_takes_the_image_fixture(run_readiness, tmp_path: Path) ->
     run = run_readiness({"conftest.py": USER_CHECK}, "-k", "test_image_small")
     assert run.status("ORG-IMAGE-SMALL") == "unverified"
     assert "--readiness-image-archive=PATH" in run.messages["ORG-IMAGE-SMALL"]
+
+
+def _git_project(root: Path) -> str:
+    import subprocess
+
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.test", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.test", "PATH": "/usr/bin:/bin", "HOME": str(root)}
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True,
+                              env=env).stdout.strip()
+
+    (root / "README.md").write_text("x\n")
+    git("init", "-q")
+    git("add", "README.md")
+    git("commit", "-qm", "first")
+    git("remote", "add", "origin", "git@github.com:Contoso/msft-agent.git")
+    return git("rev-parse", "HEAD")
+
+
+@pytest.mark.parametrize(("source", "revision", "status", "text"), [
+    ("https://github.com/contoso/msft-agent", "HEAD", "passed", "is HEAD"),
+    ("https://github.com/contoso/msft-agent", "feedface" * 5, "passed", "not one of its commits"),
+    ("https://github.com/someone/else", "feedface" * 5, "failed", "neither that repository"),
+])
+def test_oci_labels_tie_the_image_to_this_repository(run_readiness, pytester: pytest.Pytester, tmp_path: Path,
+                                                      source: str, revision: str, status: str, text: str) -> None:
+    head = _git_project(pytester.path)
+    labels = {"org.opencontainers.image.source": source,
+              "org.opencontainers.image.revision": head if revision == "HEAD" else revision}
+    path = builder.docker_save(tmp_path / "i.tar", builder.config(labels=labels), [Layer({"etc/passwd": PASSWD})])
+    run = run_image(run_readiness, path)
+    assert run.status("OPS-IMAGE-BUILDS[image]") == status
+    assert text in (run.junit if status == "passed" else run.messages["OPS-IMAGE-BUILDS[image]"])
