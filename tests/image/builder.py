@@ -104,18 +104,25 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
 
 def docker_save(path: Path, cfg: dict[str, Any], layers: Sequence[Layer], tags: Sequence[str] = ("msft-agent:1.4.2",),
                 truncate_at: int | None = None) -> Path:
-    config_bytes = _config_bytes(cfg, layers)
-    config_name = digest(config_bytes).split(":")[1] + ".json"
+    return docker_save_many(path, [(cfg, layers, tags)], truncate_at)
+
+
+def docker_save_many(path: Path, images: Sequence[tuple[dict[str, Any], Sequence[Layer], Sequence[str]]],
+                     truncate_at: int | None = None) -> Path:
+    """A `docker save` archive of several images (`docker save a b`)."""
     out = io.BytesIO()
+    entries = []
     with tarfile.open(fileobj=out, mode="w") as tar:
-        names = []
-        for i, layer in enumerate(layers):
-            name = f"layer{i}/layer.tar"
-            _add(tar, name, layer.blob())
-            names.append(name)
-        _add(tar, config_name, config_bytes)
-        _add(tar, "manifest.json", json.dumps([{"Config": config_name, "RepoTags": list(tags),
-                                                 "Layers": names}]).encode())
+        for number, (cfg, layers, tags) in enumerate(images):
+            config_bytes = _config_bytes(cfg, layers)
+            config_name = digest(config_bytes).split(":")[1] + ".json"
+            names = []
+            for i, layer in enumerate(layers):
+                names.append(f"image{number}-layer{i}/layer.tar")
+                _add(tar, names[-1], layer.blob())
+            _add(tar, config_name, config_bytes)
+            entries.append({"Config": config_name, "RepoTags": list(tags), "Layers": names})
+        _add(tar, "manifest.json", json.dumps(entries).encode())
     data = out.getvalue()
     path.write_bytes(data[:truncate_at] if truncate_at else data)
     return path

@@ -167,27 +167,18 @@ def test_multi_arch_oci_archive_picks_amd64_and_skips_attestations(tmp_path: Pat
 
 
 def test_docker_save_with_several_images_is_picked_by_name(tmp_path: Path) -> None:
-    path = builder.docker_save(tmp_path / "d.tar", builder.config(), [Layer({"a": b"b"})], tags=("one:1",))
+    path = builder.docker_save_many(tmp_path / "two.tar", [
+        (builder.config(user="1"), [Layer({"a": b"1"})], ("one:1",)),
+        (builder.config(user="2"), [Layer({"a": b"2"})], ("registry.test/two:2",)),
+    ])
+    assert read_archive(path, "registry.test/two:2").user == "2"
+    assert read_archive(path, "docker.io/library/one:1").user == "1"  # one:1 normalised as Docker does
+    assert read_archive(path, "one").user == "1"  # a name without a tag names every tag
     with pytest.raises(SourceError, match="holds no image named other:2"):
-        # a single-image archive is taken whatever its name; a name that matches none of several is an error
-        import json
-        import tarfile
-
-        with tarfile.open(path) as tar:
-            entries = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
-        entries.append({**entries[0], "RepoTags": ["two:2"]})
-        rebuilt = tmp_path / "two.tar"
-        with tarfile.open(path) as src, tarfile.open(rebuilt, "w") as dst:
-            for member in src.getmembers():
-                data = src.extractfile(member).read()  # type: ignore[union-attr]
-                if member.name == "manifest.json":
-                    data = json.dumps(entries).encode()
-                    member.size = len(data)
-                import io
-
-                dst.addfile(member, io.BytesIO(data))
-        assert read_archive(rebuilt, "two:2").repo_tags == ("two:2",)
-        read_archive(rebuilt, "other:2")
+        read_archive(path, "other:2")
+    single = builder.docker_save(tmp_path / "one.tar", builder.config(), [Layer({"a": b"b"})], tags=("one:1",))
+    assert read_archive(single, "renamed:9").repo_tags == ("one:1",)  # one image: taken, named as asked
+    assert read_archive(single, "renamed:9").name == "renamed:9"
 
 
 @pytest.mark.parametrize(("manifest", "config_body"), [
