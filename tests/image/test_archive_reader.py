@@ -204,3 +204,10 @@ def test_malformed_metadata_is_an_error_or_read_never_a_crash(run_readiness, tmp
     assert "INTERNALERROR" not in run.output and "Traceback" not in run.output
     assert run.of_check("OPS-IMAGE-BUILDS") == {"OPS-IMAGE-BUILDS[image]": "error"}
     assert str(path) in run.messages["OPS-IMAGE-BUILDS[image]"]
+
+
+def test_the_time_limit_stops_reading_and_says_which_option(tmp_path: Path) -> None:
+    path = builder.docker_save(tmp_path / "d.tar", builder.config(), [Layer({"etc/passwd": PASSWD})])
+    files = read_archive(path, limits=Limits(timeout=0)).files()
+    assert files is not None and files.incomplete
+    assert "--readiness-image-timeout=0s" in files.incomplete[0]
