@@ -47,7 +47,7 @@ SOURCES: tuple[Source, ...] = (
            not_yet="reading Azure Resource Manager (VNets, private endpoints, NSGs, identities) is not in this "
            "release"),
     Source("image", "image", "the built container image", "--readiness-image",
-           not_yet="inspecting and scanning the built image is not in this release"),
+           f"{_P}.image.options:ImageOptions", (f"{_P}.image.fixtures",)),
     Source("manual", "manual", "a human attestation (readiness.toml)", options=f"{_P}.manual.options:ManualOptions"),
 )
 
