@@ -18,8 +18,11 @@ def _opt(default: Any, help: str, kind: str = "string") -> Any:
     return field(default=default, metadata={"help": help, "kind": kind})
 
 
+from pytest_readiness.sources.azure.options import AzureOptions  # noqa: E402  (needs _opt above)
+
+
 @dataclass(frozen=True)
-class Settings:
+class Settings(AzureOptions):
     project: Path = _opt(None, "deployment repository to check (default: rootdir)", "path")
     config: str = _opt("config/agent.toml", "the agent's production TOML config, relative to the project")
     manifests: str = _opt(

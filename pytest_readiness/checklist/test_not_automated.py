@@ -1,4 +1,4 @@
-"""Checklist lines whose source (Azure Resource Manager, the built image) this release cannot read yet.
+"""Checklist lines whose source (the built image) this release cannot read yet.
 
 They still run, so every report shows the whole checklist: each is unverified and says so,
 never passed. Record the evidence by hand meanwhile, or waive with an owner and an expiry.
@@ -13,7 +13,6 @@ from pytest_readiness.api import check_marks
 from pytest_readiness.catalog import load_catalog
 
 NOT_YET = {
-    "azure": "reading Azure Resource Manager (VNets, private endpoints, NSGs, identities) is not in this release",
     "image": "inspecting and scanning the built image is not in this release",
 }
 
