@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from pytest_readiness import Evidence, check, not_applicable, unverified
 from pytest_readiness.settings import Settings
 from pytest_readiness.sources.azure import rules as r
@@ -217,7 +219,9 @@ def test_vault_protected(azure_resource: AzureResource, evidence: Evidence) -> N
 
 
 @check("SEC-KEYVAULT-PROTECTION")
-def test_agent_vault_in_subscription(azure_set: ResourceSet, agent_config: Any, evidence: Evidence) -> None:
+def test_agent_vault_in_subscription(azure_set: ResourceSet, request: pytest.FixtureRequest,
+                                     evidence: Evidence) -> None:
+    agent_config: Any = request.getfixturevalue("agent_config")  # after the set: its absence says more
     url = agent_config.get("agent.secrets.keyvault_url")
     if not isinstance(url, str) or not url:
         unverified("config/agent.toml sets no [agent.secrets] keyvault_url to look up (see SEC-KEYVAULT)")
