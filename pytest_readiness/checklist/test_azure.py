@@ -157,8 +157,8 @@ def test_subnets_have_strict_nsgs(azure_resource: AzureResource, azure_set: Reso
     j = r.Judge(azure_resource, evidence)
     allowed = {int(p) for p in readiness_settings.azure_public_ports if str(p).isdigit()}
     pools = j.value("properties.agentPoolProfiles", default=[])
-    subnet_ids = {str(p["vnetSubnetID"]) for p in pools if isinstance(p, dict) and isinstance(p.get("vnetSubnetID"), str)} \
-        if isinstance(pools, list) else set()
+    subnet_ids = {str(p["vnetSubnetID"]) for p in (pools if isinstance(pools, list) else [])
+                  if isinstance(p, dict) and isinstance(p.get("vnetSubnetID"), str)}
     if not subnet_ids:
         unverified(f"{azure_resource.ref} names no subnet of yours (AKS manages its VNet and NSG): see SEC-VNET")
     for subnet_id in sorted(subnet_ids):

@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -220,9 +220,10 @@ class ArmEmulator:
             jwt.decode(token, self.secret, algorithms=["HS256"], audience=self.url)
         except jwt.ExpiredSignatureError:
             expiry = jwt.decode(token, options={"verify_signature": False})["exp"]
+            shown = "%m/%d/%Y %I:%M:%S %p"
             raise ArmError(401, "ExpiredAuthenticationToken",
-                           f"The access token expiry UTC time '{datetime.utcfromtimestamp(expiry):%m/%d/%Y %I:%M:%S %p}'"
-                           f" is earlier than current UTC time '{datetime.utcnow():%m/%d/%Y %I:%M:%S %p}'.") from None
+                           f"The access token expiry UTC time '{datetime.fromtimestamp(expiry, UTC):{shown}}' is "
+                           f"earlier than current UTC time '{datetime.now(UTC):{shown}}'.") from None
         except jwt.InvalidTokenError:
             raise ArmError(401, "InvalidAuthenticationToken", "The access token is invalid.") from None
 

@@ -2,4 +2,4 @@
 
 # settings.Settings inherits options.AzureOptions, whose fields use settings._opt: importing settings first
 # lets `import pytest_readiness.sources.azure.options` work on its own, whichever module comes first.
-import pytest_readiness.settings  # noqa: E402,F401
+import pytest_readiness.settings  # noqa: F401

@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from pytest_readiness.kube import Location
@@ -255,7 +256,8 @@ class ArmReader:
         except ResourceNotFoundError as exc:
             code = _arm_code(exc)
             if code == "SubscriptionNotFound":
-                raise SourceError(self.target.name, f"{_arm_message(exc)}: check --readiness-azure-subscription")
+                problem = f"{_arm_message(exc)}: check --readiness-azure-subscription"
+                raise SourceError(self.target.name, problem) from None
             if code == "ResourceGroupNotFound":
                 resources.problems.append(ResourceProblem(Location(label), _arm_message(exc)))
                 return None
@@ -294,16 +296,15 @@ class ArmReader:
         for identity in resources.of_type("Microsoft.ManagedIdentity/userAssignedIdentities"):
             if FEDERATED in resources.unreadable:
                 break
-            found = self._list(FEDERATED, lambda i=identity: federated.list(resource_group_of(i.id), i.name),
-                               resources, FEDERATED)
+            pages = partial(federated.list, resource_group_of(identity.id), identity.name)
+            found = self._list(FEDERATED, pages, resources, FEDERATED)
             resources.resources.extend(found or [])
         diagnostics = self._client("monitor").diagnostic_settings
         for resource in list(resources.resources):
             suffix = DIAGNOSED.get(resource.type)
             if suffix is None or DIAGNOSTICS in resources.unreadable:
                 continue
-            uri = resource.id + suffix
-            found = self._list(DIAGNOSTICS, lambda uri=uri: diagnostics.list(uri), resources, DIAGNOSTICS)
+            found = self._list(DIAGNOSTICS, partial(diagnostics.list, resource.id + suffix), resources, DIAGNOSTICS)
             resources.resources.extend(found or [])
 
     def _read_roles(self, resources: ResourceSet) -> None:

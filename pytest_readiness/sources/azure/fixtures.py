@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from pytest_readiness.sources.azure.arm import ArmTarget, ReadStats
 
 TYPES_MARKER = "azure_types"
-STATS_KEY = pytest.StashKey["ReadStats"]()
+STATS_KEY: pytest.StashKey[ReadStats] = pytest.StashKey()
 ResourceLoader = Callable[[pytest.Config], ResourceSet | None]
 _LOADERS: list[ResourceLoader] = []
 
@@ -40,7 +40,8 @@ def register_resource_source(loader: ResourceLoader) -> ResourceLoader:
 
 def for_types(*resource_types: str) -> pytest.MarkDecorator:
     """Run a check taking `azure_resource` once per resource of these types only."""
-    return getattr(pytest.mark, TYPES_MARKER)(*resource_types)
+    marker: pytest.MarkDecorator = getattr(pytest.mark, TYPES_MARKER)(*resource_types)
+    return marker
 
 
 def arm_target(settings: Settings) -> ArmTarget | None:

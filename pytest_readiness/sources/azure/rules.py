@@ -173,10 +173,10 @@ def private_connections(resources: ResourceSet, resource: AzureResource) -> Iter
     seen: set[str] = set()
     for connection in _items(resource.properties.get("privateEndpointConnections")):
         props = _props(connection)
-        endpoint = str((props.get("privateEndpoint") or {}).get("id", connection.get("id", "")))
+        endpoint_id = str((props.get("privateEndpoint") or {}).get("id", connection.get("id", "")))
         status = str((props.get("privateLinkServiceConnectionState") or {}).get("status", ""))
-        seen.add(endpoint.lower())
-        yield endpoint, status
+        seen.add(endpoint_id.lower())
+        yield endpoint_id, status
     for endpoint in resources.of_type(PRIVATE_ENDPOINT):
         if endpoint.id.lower() in seen:
             continue
