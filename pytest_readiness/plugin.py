@@ -29,6 +29,7 @@ MARKERS = {
     "live": "readiness source: the running service (--readiness-url)",
     "cluster": "readiness source: a live Kubernetes cluster (--readiness-kube-context)",
     "azure": "readiness source: Azure Resource Manager",
+    "azure_types(*types)": "run a check taking azure_resource on resources of these types only",
     "image": "readiness source: the built container image",
     "manual": "readiness source: a human attestation (readiness.toml)",
 }

@@ -258,3 +258,21 @@ def test_identity_without_federation_is_not_the_agents_unless_named(run_azure: R
     named = run_azure([], "-m", "azure", "--readiness-azure-identity=id-ci-deployer")
     assert named.status(key) == "failed"
     assert "Owner at subscription scope" in named.messages[key]
+
+
+def test_a_failure_is_waivable_per_resource(run_azure: RunAzure) -> None:
+    stack = res.agent_stack()
+    for name in ("agent-cache", "stagentsessions"):
+        res.by_name(stack, name)["properties"]["publicNetworkAccess"] = "Enabled"
+    res.by_name(stack, "stagentsessions")["properties"]["networkAcls"]["defaultAction"] = "Allow"
+    waiver = """
+        [[waiver]]
+        check = "SEC-NO-PUBLIC-ENDPOINTS"
+        object = "Microsoft.Cache/redis/agent-cache"
+        justification = "Public until the hub VNet peering lands (NET-311)."
+        approver = "Daniel Fischer (Principal architect)"
+        expires = 2099-12-31
+    """
+    run = run_azure(stack, "-m", "azure", files={"readiness.toml": waiver})
+    assert run.status(f"SEC-NO-PUBLIC-ENDPOINTS[{REDIS}]") == "waived"
+    assert run.status(f"SEC-NO-PUBLIC-ENDPOINTS[{STORAGE}]") == "failed"

@@ -163,10 +163,6 @@ def _set_params(config: pytest.Config) -> Iterator[tuple[AzureParam, str]]:
             yield AzureParam(problem=source), _failed_set_id(source, config)
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", f"{TYPES_MARKER}(*types): run an azure_resource check on these types only")
-
-
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "azure_resource" in metafunc.fixturenames:
         marker = metafunc.definition.get_closest_marker(TYPES_MARKER)
