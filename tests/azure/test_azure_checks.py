@@ -276,3 +276,23 @@ def test_a_failure_is_waivable_per_resource(run_azure: RunAzure) -> None:
     run = run_azure(stack, "-m", "azure", files={"readiness.toml": waiver})
     assert run.status(f"SEC-NO-PUBLIC-ENDPOINTS[{REDIS}]") == "waived"
     assert run.status(f"SEC-NO-PUBLIC-ENDPOINTS[{STORAGE}]") == "failed"
+
+
+def test_an_organisations_own_check_takes_azure_resource(run_azure: RunAzure) -> None:
+    conftest = '''
+        from pytest_readiness import Evidence, check
+        from pytest_readiness.sources.azure.fixtures import for_types
+        from pytest_readiness.sources.azure.model import AzureResource
+
+        @check("ORG-REDIS-ZONES", title="Redis is zone redundant", category="reliability", verify="azure")
+        @for_types("Microsoft.Cache/redis", "Microsoft.Storage/storageAccounts")
+        def test_zone_redundant(azure_resource: AzureResource, evidence: Evidence) -> None:
+            policy = azure_resource.get("properties.zonalAllocationPolicy")
+            evidence.add(f"{azure_resource.ref}: zonalAllocationPolicy {policy}", azure_resource.origin)
+            assert policy == "Automatic", f"{azure_resource.id}: not zone redundant"
+    '''
+    run = run_azure(None, "-m", "azure", files={"conftest.py": conftest})
+    assert run.status(f"ORG-REDIS-ZONES[{REDIS}]") == "passed"
+    assert run.status(f"ORG-REDIS-ZONES[{STORAGE}]") == "failed"
+    assert f"{res.rid('Microsoft.Storage/storageAccounts', 'stagentsessions')}: not zone redundant" in run.messages[
+        f"ORG-REDIS-ZONES[{STORAGE}]"]

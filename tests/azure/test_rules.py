@@ -26,7 +26,7 @@ def declared(rtype: str, name: str, line: int = 10, **properties: Any) -> AzureR
 
 def test_an_unresolved_value_is_unverified_never_passed() -> None:
     account = declared(rules.OPENAI, "oai", disableLocalAuth=UNKNOWN)
-    with pytest.raises(Unverified, match="properties.disableLocalAuth not known before deployment"):
+    with pytest.raises(Unverified, match=r"properties\.disableLocalAuth not known before deployment"):
         checks.test_openai_keys_disabled(account, Evidence())
 
 

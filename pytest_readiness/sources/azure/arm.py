@@ -258,8 +258,11 @@ class ArmReader:
             if code == "SubscriptionNotFound":
                 problem = f"{_arm_message(exc)}: check --readiness-azure-subscription"
                 raise SourceError(self.target.name, problem) from None
-            if code == "ResourceGroupNotFound":
-                resources.problems.append(ResourceProblem(Location(label), _arm_message(exc)))
+            if code == "ResourceGroupNotFound":  # one problem per group, whatever the types listed in it
+                group = label.rpartition(" in ")[2]
+                where = Location(f"{self.target.name}/resourceGroups/{group}")
+                if all(p.location != where for p in resources.problems):
+                    resources.problems.append(ResourceProblem(where, _arm_message(exc)))
                 return None
             return []  # a parent deleted while we read: nothing to list under it
         except HttpResponseError as exc:

@@ -139,6 +139,8 @@ def _resource_params(config: pytest.Config, types: tuple[str, ...]) -> Iterator[
         for problem in source.problems:
             yield AzureParam(source, problem=SourceError(str(problem.location), problem.message)), \
                 f"{prefix}{problem.location}"
+        if not types and not source.resources and not source.unreadable:
+            yield AzureParam(source, problem=Unverified(f"no Azure resource in {source.name}")), f"{prefix}no-resources"
         wanted = types or tuple(sorted({r.type for r in source.resources}))
         for rtype in wanted:
             if rtype in source.unreadable:
