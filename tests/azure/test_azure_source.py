@@ -171,7 +171,7 @@ def test_cli_not_logged_in_is_one_clear_reason(run_readiness, arm: ArmEmulator, 
 def test_default_credential_with_nothing_configured_fails_fast_on_loopback(
         run_readiness, arm: ArmEmulator, ca_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """DefaultAzureCredential tries environment, workload identity, managed identity, the shared cache, az, azd
-    and PowerShell. Nothing is configured here: no AZURE_* variables, an empty HOME, no az/azd/pwsh on PATH; and
+    and PowerShell. Nothing is configured here: no AZURE_* variables, an empty HOME, an empty PATH; and
     AZURE_POD_IDENTITY_AUTHORITY_HOST (azure-identity's documented override of the IMDS address) sends the
     managed identity request to a loopback stub, never to 169.254.169.254."""
     with ImdsStub() as imds:
@@ -179,7 +179,9 @@ def test_default_credential_with_nothing_configured_fails_fast_on_loopback(
             monkeypatch.delenv(name)
         monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", imds.url)
         monkeypatch.setenv("HOME", str(tmp_path / "home"))
-        monkeypatch.setenv("PATH", "/usr/bin:/bin")
+        empty = tmp_path / "empty-bin"
+        empty.mkdir()
+        monkeypatch.setenv("PATH", str(empty))  # no az, azd or pwsh, even on a machine that has them
         started = time.monotonic()
         run = run_readiness({}, "-m", "azure", f"--readiness-azure-subscription={res.SUB}",
                             f"--readiness-azure-arm-endpoint={arm.url}", f"--readiness-ca-bundle={ca_file}")
