@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import importlib
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 from pytest_readiness.kube import Location
 from pytest_readiness.outcomes import SourceError, Unverified
@@ -92,6 +95,7 @@ COLLECTIONS = (
 )
 CANONICAL_TYPES = {t.lower(): t for t in [*(c.type for c in COLLECTIONS), FEDERATED, DIAGNOSTICS,
                                           ROLE_ASSIGNMENTS, ROLE_DEFINITIONS]}
+CHILD_WORKERS = 4
 _ACTION = re.compile(r"perform action '([^']+)'")
 
 
@@ -160,6 +164,18 @@ def to_resource(body: Mapping[str, Any]) -> AzureResource:
     )
 
 
+def collection_of(path: str) -> str:
+    """`Microsoft.Cache/redis` of a list path, `.../federatedIdentityCredentials` of a child one."""
+    parts = [p for p in path.split("/") if p]
+    lowered = [p.lower() for p in parts]
+    if "providers" not in lowered:
+        return path
+    last = len(lowered) - 1 - lowered[::-1].index("providers")
+    rest = parts[last + 1:]
+    rtype = "/".join([rest[0], *rest[1::2]]) if rest else path
+    return CANONICAL_TYPES.get(rtype.lower(), rtype)
+
+
 def resource_group_of(resource_id: str) -> str:
     parts = resource_id.split("/")
     lowered = [p.lower() for p in parts]
@@ -170,15 +186,18 @@ class ArmReader:
     def __init__(self, target: ArmTarget) -> None:
         self.target = target
         self.stats = ReadStats()
-        self._counting = "setup"
+        self._lock = threading.Lock()
         self._clients: dict[str, Any] = {}
         self._credential: Any = None
         self._transport: Any = None
 
     # --- plumbing --------------------------------------------------------------------------------
 
-    def _count(self, _request: Any) -> None:
-        self.stats.requests[self._counting] = self.stats.requests.get(self._counting, 0) + 1
+    def _count(self, request: Any) -> None:
+        """Per collection type, from the request's path (the clients may run in threads)."""
+        label = collection_of(urlsplit(str(request.http_request.url)).path)
+        with self._lock:
+            self.stats.requests[label] = self.stats.requests.get(label, 0) + 1
 
     def _make_credential(self) -> Any:
         identity = importlib.import_module("azure.identity")
@@ -246,7 +265,6 @@ class ArmReader:
         """Every item of one collection, or None when ARM refused it (recorded as unreadable)."""
         from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
 
-        self._counting = label
         try:
             return [to_resource(rest_shape(item)) for item in pages()]
         except ClientAuthenticationError as exc:
@@ -295,20 +313,17 @@ class ArmReader:
                 resources.resources.extend(found)
 
     def _read_children(self, resources: ResourceSet) -> None:
+        """One request per parent, a few at a time: what ARM's per-client throttling allows comfortably."""
         federated = self._client("msi").federated_identity_credentials
-        for identity in resources.of_type("Microsoft.ManagedIdentity/userAssignedIdentities"):
-            if FEDERATED in resources.unreadable:
-                break
-            pages = partial(federated.list, resource_group_of(identity.id), identity.name)
-            found = self._list(FEDERATED, pages, resources, FEDERATED)
-            resources.resources.extend(found or [])
         diagnostics = self._client("monitor").diagnostic_settings
-        for resource in list(resources.resources):
-            suffix = DIAGNOSED.get(resource.type)
-            if suffix is None or DIAGNOSTICS in resources.unreadable:
-                continue
-            found = self._list(DIAGNOSTICS, partial(diagnostics.list, resource.id + suffix), resources, DIAGNOSTICS)
-            resources.resources.extend(found or [])
+        jobs = [(FEDERATED, partial(federated.list, resource_group_of(i.id), i.name))
+                for i in resources.of_type("Microsoft.ManagedIdentity/userAssignedIdentities")]
+        jobs += [(DIAGNOSTICS, partial(diagnostics.list, r.id + DIAGNOSED[r.type]))
+                 for r in resources.resources if r.type in DIAGNOSED]
+        with ThreadPoolExecutor(max_workers=CHILD_WORKERS, thread_name_prefix="arm") as pool:
+            futures = [pool.submit(self._list, rtype, pages, resources, rtype) for rtype, pages in jobs]
+            for future in futures:  # in order, so the set is the same run after run
+                resources.resources.extend(future.result() or [])
 
     def _read_roles(self, resources: ResourceSet) -> None:
         authorization = self._client("authorization")
