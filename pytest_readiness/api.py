@@ -31,10 +31,10 @@ def check_marks(meta: Check) -> list[pytest.MarkDecorator]:
     """The markers of a check: its id, category, priority and source."""
     # Built directly, not through `pytest.mark.<name>`: the markers are registered only in a readiness
     # run, and a conftest's `@check` is imported in plain runs too.
-    return [_mark("readiness", meta.id), *(_mark(name) for name in meta.markers)]
+    return [plain_mark("readiness", meta.id), *(plain_mark(name) for name in meta.markers)]
 
 
-def _mark(name: str, *args: str) -> pytest.MarkDecorator:
+def plain_mark(name: str, *args: object) -> pytest.MarkDecorator:
     return pytest.MarkDecorator(Mark(name, args, {}, _ispytest=True), _ispytest=True)
 
 

@@ -29,6 +29,8 @@ def markers() -> dict[str, str]:
     found.update({c: f"readiness category: {c}" for c in CATEGORIES})
     found.update({p: f"readiness priority: {p}" for p in PRIORITIES})
     found.update({s.marker: f"readiness source: {s.how}" for s in SOURCES})
+    for source in SOURCES:
+        found.update(source.markers)
     return found
 
 

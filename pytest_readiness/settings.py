@@ -15,6 +15,7 @@ import pytest
 
 from pytest_readiness.decisions.options import DecisionOptions
 from pytest_readiness.reporting.options import ReportOptions
+from pytest_readiness.sources.azure.options import AzureOptions
 from pytest_readiness.sources.image.options import ImageOptions
 from pytest_readiness.sources.kube.options import KubeOptions
 from pytest_readiness.sources.manual.options import ManualOptions
@@ -22,12 +23,14 @@ from pytest_readiness.sources.registry import SOURCES
 from pytest_readiness.sources.repo.options import RepoOptions
 from pytest_readiness.sources.service.options import ServiceOptions
 
-OptionBlocks = (RepoOptions, KubeOptions, ServiceOptions, ImageOptions, ManualOptions, DecisionOptions, ReportOptions)
+OptionBlocks = (
+    RepoOptions, KubeOptions, ServiceOptions, AzureOptions, ImageOptions, ManualOptions, DecisionOptions, ReportOptions
+)
 
 
 @dataclass(frozen=True)
 class Settings(
-    ReportOptions, DecisionOptions, ManualOptions, ImageOptions, ServiceOptions, KubeOptions, RepoOptions
+    ReportOptions, DecisionOptions, ManualOptions, ImageOptions, AzureOptions, ServiceOptions, KubeOptions, RepoOptions
 ):
     """Every option of the run, one flat namespace: each source's block plus the decisions' and reports'.
 

@@ -1,4 +1,4 @@
-"""Checklist lines whose source (Azure Resource Manager, the built image) this release cannot read yet.
+"""Checklist lines whose source this release cannot read yet (a registry entry with `not_yet`).
 
 They still run, so every report shows the whole checklist: each is unverified and says so,
 never passed. Record the evidence by hand meanwhile, or waive with an owner and an expiry.
@@ -24,9 +24,14 @@ def _params() -> list[object]:
     ]
 
 
-@pytest.mark.parametrize("entry", _params())
-def test_needs_a_source_not_in_this_release(entry: object) -> None:
+def needs_a_source_not_in_this_release(entry: object) -> None:
     from pytest_readiness.catalog import Check
 
     assert isinstance(entry, Check)
     unverified(f"{NOT_YET[entry.verify]}: verify '{entry.title}' by hand ({entry.summary})")
+
+
+if _params():  # every shipped source is read in this release: nothing to collect
+    test_needs_a_source_not_in_this_release = pytest.mark.parametrize("entry", _params())(
+        needs_a_source_not_in_this_release
+    )

@@ -9,7 +9,8 @@ An organisation's own source adds entries through the `pytest_readiness_sources`
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -22,6 +23,7 @@ class Source:
     options: str = ""  # "module:Class" of its options block
     fixtures: tuple[str, ...] = ()  # modules registered as pytest plugins under --readiness
     not_yet: str = ""  # set while this release cannot read the source: its checks are unverified with it
+    markers: Mapping[str, str] = field(default_factory=dict)  # the source's own markers, besides its `marker`
 
     @property
     def how(self) -> str:
@@ -44,8 +46,8 @@ SOURCES: tuple[Source, ...] = (
     Source("service", "live", "the running service", "--readiness-url", f"{_P}.service.options:ServiceOptions",
            (f"{_P}.service.fixtures",)),
     Source("azure", "azure", "Azure Resource Manager", "--readiness-azure-subscription",
-           not_yet="reading Azure Resource Manager (VNets, private endpoints, NSGs, identities) is not in this "
-           "release"),
+           f"{_P}.azure.options:AzureOptions", (f"{_P}.azure.fixtures",),
+           markers={"azure_types(*types)": "run a check taking azure_resource on resources of these types only"}),
     Source("image", "image", "the built container image", "--readiness-image",
            f"{_P}.image.options:ImageOptions", (f"{_P}.image.fixtures",)),
     Source("manual", "manual", "a human attestation (readiness.toml)", options=f"{_P}.manual.options:ManualOptions"),

@@ -1,0 +1,290 @@
+"""Checks on Azure resources: identity, network isolation, TLS, Key Vault, encryption at rest, logs.
+
+SEC-MANAGED-IDENTITY, SEC-OPENAI-KEYLESS, SEC-SP-SCOPED, SEC-VNET, SEC-PRIVATE-ENDPOINTS, SEC-NO-PUBLIC-ENDPOINTS,
+SEC-NSG, SEC-AZURE-TLS, SEC-KEYVAULT-PROTECTION, COMP-ENCRYPTION-AT-REST, OBS-AZURE-LOG-AGGREGATION,
+OBS-AZURE-LOG-RETENTION.
+
+One test per resource (`[Microsoft.Cache/redis/agent-cache]`), read live from Azure Resource Manager
+(--readiness-azure-subscription) or declared in the repo's IaC: the checks read the resource model only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pytest_readiness import Evidence, check, not_applicable, unverified
+from pytest_readiness.settings import Settings
+from pytest_readiness.sources.azure import rules as r
+from pytest_readiness.sources.azure.fixtures import for_types
+from pytest_readiness.sources.azure.model import UNKNOWN, AzureResource, ResourceSet
+
+PUBLIC_ACCESS = "properties.publicNetworkAccess"
+
+
+@check("SEC-MANAGED-IDENTITY")
+@for_types(r.AKS)
+def test_cluster_uses_workload_identity(azure_resource: AzureResource, azure_set: ResourceSet, evidence: Evidence,
+                                        agent_subjects: set[str] | None) -> None:
+    j = r.Judge(azure_resource, evidence)
+    j.expect("identity.type", lambda v: str(v) in ("SystemAssigned", "UserAssigned"),
+             "the cluster runs with a service principal's secret, not a managed identity")
+    j.expect("properties.oidcIssuerProfile.enabled", r.is_true, "the OIDC issuer is off", default=False)
+    j.expect("properties.securityProfile.workloadIdentity.enabled", r.is_true, "workload identity is off",
+             default=False)
+    r.require(azure_set, r.FEDERATED, azure_resource.ref)
+    issuer = j.value("properties.oidcIssuerProfile.issuerURL")
+    credentials = [c for c in r.federated_credentials(azure_set)
+                   if str(c.properties.get("subject", "")).startswith(r.K8S_SUBJECT)
+                   and (not isinstance(issuer, str) or r._same_id(c.properties.get("issuer"), issuer))]
+    for credential in credentials:
+        j.note(f"identity {r.identity_of_credential(credential)} trusts {credential.properties.get('subject')}")
+    subjects = {str(c.properties.get("subject")) for c in credentials}
+    if agent_subjects is None:
+        j.note("the manifests mark no pod with azure.workload.identity/use: any service account counts")
+        if not credentials:
+            j.finding("no user-assigned identity has a federated credential for a service account of this cluster")
+    for missing in sorted((agent_subjects or set()) - subjects):
+        j.finding(f"no federated credential for {missing} (the agent's service account in the manifests)")
+    j.verdict("the agent cannot sign in to Azure without secrets")
+
+
+@check("SEC-OPENAI-KEYLESS")
+@for_types(r.OPENAI)
+def test_openai_keys_disabled(azure_resource: AzureResource, evidence: Evidence) -> None:
+    j = r.Judge(azure_resource, evidence)
+    j.expect("properties.disableLocalAuth", r.is_true, "API keys still work; set disableLocalAuth: true",
+             default=False)
+    j.verdict("keys, not Entra ID, can call the model")
+
+
+@check("SEC-SP-SCOPED")
+@for_types(r.IDENTITY)
+def test_identity_has_no_broad_roles(azure_resource: AzureResource, azure_set: ResourceSet, evidence: Evidence,
+                                     readiness_settings: Settings) -> None:
+    identity, j = azure_resource, r.Judge(azure_resource, evidence)
+    principal, client = j.value("properties.principalId"), j.value("properties.clientId")
+    named = {n.lower() for n in readiness_settings.azure_identity}
+    federated = [c for c in r.federated_credentials(azure_set, identity)
+                 if str(c.properties.get("subject", "")).startswith(r.K8S_SUBJECT)]
+    if not federated and not named & {identity.name.lower(), str(principal).lower(), str(client).lower()}:
+        not_applicable(f"{identity.ref} has no federated credential for a Kubernetes service account: not the "
+                       "agent's (name it with --readiness-azure-identity to check it)")
+    if principal is UNKNOWN or not isinstance(principal, str):
+        unverified(f"{identity.ref}: its principal id is not known, so its role assignments cannot be matched")
+    r.require(azure_set, r.ROLE_ASSIGNMENT, identity.ref)
+    assignments = r.role_assignments_of(azure_set, principal)
+    for assignment in assignments:
+        scope = str(assignment.properties.get("scope", ""))
+        role, broad = r.role_name(azure_set, str(assignment.properties.get("roleDefinitionId", "")))
+        level = r.scope_level(scope)
+        line = f"{role} at {level} scope {scope}"
+        if broad and level != "resource":
+            j.finding(line + ": too broad for a workload identity")
+        else:
+            j.note(line)
+    if not assignments:
+        j.note("holds no role assignment in the subscription")
+    j.verdict("the agent's identity holds roles that can change or hand out access")
+
+
+@check("SEC-VNET")
+@for_types(r.AKS)
+def test_cluster_in_vnet(azure_resource: AzureResource, azure_set: ResourceSet, evidence: Evidence) -> None:
+    j = r.Judge(azure_resource, evidence)
+    pools = j.value("properties.agentPoolProfiles", default=[])
+    for pool in pools if isinstance(pools, list) else []:
+        subnet_id = pool.get("vnetSubnetID") if isinstance(pool, dict) else None
+        if subnet_id is UNKNOWN:
+            j.unknown.append(f"node pool {pool.get('name')} vnetSubnetID")
+        elif not subnet_id:
+            j.finding(f"node pool {pool.get('name')} has no vnetSubnetID: it runs in a VNet AKS manages, not yours")
+        else:
+            found = r.find_subnet(azure_set, str(subnet_id))
+            prefix = (found or {}).get("properties", {}).get("addressPrefix", "not read")
+            j.note(f"node pool {pool.get('name')} in subnet {subnet_id} ({prefix})")
+    private = j.value("properties.apiServerAccessProfile.enablePrivateCluster", default=False)
+    ranges = j.value("properties.apiServerAccessProfile.authorizedIPRanges", default=[])
+    if private is True:
+        j.note("API server is private (enablePrivateCluster)")
+    elif isinstance(ranges, list) and ranges and not set(ranges) & r.INTERNET:
+        j.note(f"API server reachable from authorized IP ranges only: {', '.join(map(str, ranges))}")
+    elif private is not UNKNOWN and ranges is not UNKNOWN:
+        j.finding("the API server is public to the internet: make it private or set authorizedIPRanges",
+                  "properties.apiServerAccessProfile")
+    j.verdict("the cluster is not isolated in a VNet of yours")
+
+
+@check("SEC-PRIVATE-ENDPOINTS")
+@for_types(r.OPENAI, r.REDIS, r.STORAGE)
+def test_private_endpoint_approved(azure_resource: AzureResource, azure_set: ResourceSet, evidence: Evidence) -> None:
+    j = r.Judge(azure_resource, evidence)
+    connections = list(r.private_connections(azure_set, azure_resource))
+    for endpoint, status in connections:
+        j.note(f"private endpoint {endpoint.rsplit('/', 1)[-1]}: {status or 'status not reported'}")
+    if not any(status == "Approved" for _, status in connections):
+        if not connections:
+            r.require(azure_set, r.PRIVATE_ENDPOINT, azure_resource.ref)
+        states = ", ".join(s or "?" for _, s in connections) or "none"
+        j.finding(f"no approved private endpoint connection (connections: {states})")
+    j.verdict("its traffic cannot stay on the private network")
+
+
+@check("SEC-NO-PUBLIC-ENDPOINTS")
+@for_types(r.OPENAI, r.REDIS, r.STORAGE, r.VAULT)
+def test_public_network_access_disabled(azure_resource: AzureResource, evidence: Evidence) -> None:
+    j = r.Judge(azure_resource, evidence)
+    access = j.value(PUBLIC_ACCESS, default="Enabled")
+    acl = j.value("properties.networkAcls.defaultAction") if not azure_resource.is_type(r.REDIS) else None
+    if access == "Disabled":
+        j.note("publicNetworkAccess = 'Disabled'", PUBLIC_ACCESS)
+    elif acl == "Deny":
+        j.note(f"publicNetworkAccess = {access!r}, but the firewall denies by default (networkAcls.defaultAction)")
+    elif access is not UNKNOWN and acl is not UNKNOWN:
+        j.finding(f"publicNetworkAccess = {access!r} with no default-deny firewall: reachable from the internet",
+                  PUBLIC_ACCESS)
+    if azure_resource.is_type(r.STORAGE):
+        j.expect("properties.allowBlobPublicAccess", lambda v: v is False, "anonymous blob access is allowed",
+                 default=False)
+    j.verdict("reachable from the public internet")
+
+
+@check("SEC-NSG")
+@for_types(r.AKS)
+def test_subnets_have_strict_nsgs(azure_resource: AzureResource, azure_set: ResourceSet, evidence: Evidence,
+                                  readiness_settings: Settings) -> None:
+    j = r.Judge(azure_resource, evidence)
+    allowed = {int(p) for p in readiness_settings.azure_public_ports if str(p).isdigit()}
+    pools = j.value("properties.agentPoolProfiles", default=[])
+    subnet_ids = {str(p["vnetSubnetID"]) for p in (pools if isinstance(pools, list) else [])
+                  if isinstance(p, dict) and isinstance(p.get("vnetSubnetID"), str)}
+    if not subnet_ids:
+        unverified(f"{azure_resource.ref} names no subnet of yours (AKS manages its VNet and NSG): see SEC-VNET")
+    for subnet_id in sorted(subnet_ids):
+        _judge_subnet(j, azure_set, subnet_id, allowed)
+    j.verdict("its subnets admit internet traffic beyond the published HTTPS entry")
+
+
+def _judge_subnet(j: r.Judge, resources: ResourceSet, subnet_id: str, allowed: set[int]) -> None:
+    name = subnet_id.rsplit("/", 1)[-1]
+    subnet = r.find_subnet(resources, subnet_id)
+    if subnet is None:
+        r.require(resources, r.VNET, j.resource.ref)
+        j.unknown.append(f"subnet {name} (its VNet was not read)")
+        return
+    nsg_id = ((subnet.get("properties") or {}).get("networkSecurityGroup") or {}).get("id")
+    nsg = resources.by_id(str(nsg_id)) if nsg_id else None
+    if not nsg_id:
+        j.finding(f"subnet {name} has no network security group")
+        return
+    if nsg is None:
+        r.require(resources, r.NSG, j.resource.ref)
+        j.unknown.append(f"NSG {nsg_id} of subnet {name} (not read)")
+        return
+    for rule in r.nsg_rules(resources, nsg):
+        spans = r.internet_inbound_ports(rule)
+        extra = [s for s in spans if not (s[0] == s[1] and s[0] in allowed)]
+        if extra:
+            j.finding(f"NSG {nsg.name} rule {rule.get('name')} allows inbound from the internet to port(s) "
+                      f"{r.span_text(extra)} (only {', '.join(map(str, sorted(allowed))) or 'none'} may be)")
+    j.note(f"subnet {name} has NSG {nsg.name}")
+
+
+@check("SEC-AZURE-TLS")
+@for_types(r.REDIS, r.STORAGE)
+def test_tls_12_enforced(azure_resource: AzureResource, evidence: Evidence) -> None:
+    j = r.Judge(azure_resource, evidence)
+    if azure_resource.is_type(r.REDIS):
+        j.expect("properties.minimumTlsVersion", lambda v: str(v) in ("1.2", "1.3"),
+                 "clients may connect with TLS below 1.2")
+        j.expect("properties.enableNonSslPort", lambda v: v is False, "the plain-text port 6379 is open",
+                 default=False)
+    else:
+        j.expect("properties.minimumTlsVersion", lambda v: str(v) in ("TLS1_2", "TLS1_3"),
+                 "clients may connect with TLS below 1.2")
+        j.expect("properties.supportsHttpsTrafficOnly", r.is_true, "plain HTTP is accepted", default=True)
+    j.verdict("TLS 1.2+ is not enforced")
+
+
+@check("SEC-KEYVAULT-PROTECTION")
+@for_types(r.VAULT)
+def test_vault_protected(azure_resource: AzureResource, evidence: Evidence) -> None:
+    j = r.Judge(azure_resource, evidence)
+    j.expect("properties.enableSoftDelete", r.is_true, "deleted secrets cannot be recovered", default=True)
+    j.expect("properties.enablePurgeProtection", r.is_true, "a deleted vault can be purged at once", default=False)
+    j.expect("properties.enableRbacAuthorization", r.is_true, "access policies, not Azure RBAC, grant access",
+             default=False)
+    j.verdict("the vault's secrets are not protected against deletion and broad access")
+
+
+@check("SEC-KEYVAULT-PROTECTION")
+def test_agent_vault_in_subscription(azure_set: ResourceSet, request: pytest.FixtureRequest,
+                                     evidence: Evidence) -> None:
+    agent_config: Any = request.getfixturevalue("agent_config")  # after the set: its absence says more
+    url = agent_config.get("agent.secrets.keyvault_url")
+    if not isinstance(url, str) or not url:
+        unverified("config/agent.toml sets no [agent.secrets] keyvault_url to look up (see SEC-KEYVAULT)")
+    name = url.split("//", 1)[-1].split(".", 1)[0].lower()
+    r.require(azure_set, r.VAULT, "the agent's keyvault_url")
+    vaults = azure_set.of_type(r.VAULT)
+    match = next((v for v in vaults if v.name.lower() == name or r._same_id(v.properties.get("vaultUri"), url)), None)
+    if match is None:
+        evidence.finding(f"{url} (config/agent.toml) names vault {name}, which is not in {azure_set.name} "
+                         f"(vaults: {', '.join(v.name for v in vaults) or 'none'})", agent_config.where(
+                             "agent.secrets.keyvault_url"))
+        evidence.fail_if_findings("the agent's Key Vault is not among the resources read")
+    assert match is not None
+    evidence.add(f"{url} is {match.ref} ({match.origin})")
+
+
+@check("COMP-ENCRYPTION-AT-REST")
+@for_types(r.STORAGE, r.REDIS, r.OPENAI)
+def test_encrypted_at_rest(azure_resource: AzureResource, evidence: Evidence, readiness_settings: Settings) -> None:
+    j, policy = r.Judge(azure_resource, evidence), readiness_settings
+    if azure_resource.is_type(r.REDIS):
+        j.note("Azure Cache for Redis encrypts its persisted data with platform-managed keys (it has no "
+               "customer-managed key setting)")
+        if policy.azure_require_cmk:
+            j.finding("the policy asks for customer-managed keys, which Azure Cache for Redis cannot use")
+    else:
+        platform = "Microsoft.Storage" if azure_resource.is_type(r.STORAGE) else "Microsoft.CognitiveServices"
+        source = j.value("properties.encryption.keySource", default=platform)
+        if str(source).lower() == "microsoft.keyvault":
+            j.note("customer-managed key from Key Vault", "properties.encryption.keySource")
+        elif source is not UNKNOWN:
+            j.note(f"platform-managed keys (keySource {source!r})", "properties.encryption.keySource")
+            if policy.azure_require_cmk:
+                j.finding("the policy asks for customer-managed keys (--readiness-azure-require-cmk)")
+    if azure_resource.is_type(r.STORAGE):
+        j.expect("properties.encryption.services.blob.enabled", r.is_true, "blob encryption is off", default=True)
+        if policy.azure_require_infrastructure_encryption:
+            j.expect("properties.encryption.requireInfrastructureEncryption", r.is_true,
+                     "the policy asks for infrastructure (double) encryption", default=False)
+    j.verdict("data at rest is not encrypted as the policy requires")
+
+
+@check("OBS-AZURE-LOG-AGGREGATION")
+@for_types(r.AKS, r.OPENAI, r.REDIS, r.STORAGE, r.VAULT)
+def test_diagnostics_to_log_analytics(azure_resource: AzureResource, azure_set: ResourceSet,
+                                      evidence: Evidence) -> None:
+    j = r.Judge(azure_resource, evidence)
+    r.require(azure_set, r.DIAGNOSTICS, azure_resource.ref)
+    settings = r.diagnostic_settings_of(azure_set, azure_resource)
+    shipping = [s for s in settings if s.properties.get("workspaceId") and r.sends_logs(s)]
+    for setting in settings:
+        target = str(setting.properties.get("workspaceId") or "no workspace").rsplit("/", 1)[-1]
+        j.note(f"diagnostic setting {setting.name}: logs {'on' if r.sends_logs(setting) else 'off'} to {target}")
+    if not shipping:
+        j.finding("no diagnostic setting sends its logs to a Log Analytics workspace")
+    j.verdict("its logs do not reach the central log store")
+
+
+@check("OBS-AZURE-LOG-RETENTION")
+@for_types(r.WORKSPACE)
+def test_workspace_retention(azure_resource: AzureResource, evidence: Evidence, readiness_settings: Settings) -> None:
+    least = readiness_settings.azure_log_retention_days
+    j = r.Judge(azure_resource, evidence)
+    j.expect("properties.retentionInDays", lambda v: isinstance(v, int) and v >= least,
+             f"keeps logs fewer than {least} days (--readiness-azure-log-retention-days)", default=30)
+    j.verdict("logs are not kept as long as the policy requires")
