@@ -18,8 +18,12 @@ def _opt(default: Any, help: str, kind: str = "string") -> Any:
     return field(default=default, metadata={"help": help, "kind": kind})
 
 
+# IaC options (issue 13): needs _opt above
+from pytest_readiness.sources.azure.iac.options import IacOptions  # noqa: E402
+
+
 @dataclass(frozen=True)
-class Settings:
+class Settings(IacOptions):
     project: Path = _opt(None, "deployment repository to check (default: rootdir)", "path")
     config: str = _opt("config/agent.toml", "the agent's production TOML config, relative to the project")
     manifests: str = _opt(

@@ -35,7 +35,8 @@ ARM_TYPES: dict[str, str] = {
     "azurerm_kubernetes_cluster_node_pool": NODE_POOL,
     "azurerm_role_assignment": "Microsoft.Authorization/roleAssignments",
     "azurerm_user_assigned_identity": "Microsoft.ManagedIdentity/userAssignedIdentities",
-    "azurerm_federated_identity_credential": "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
+    "azurerm_federated_identity_credential":
+        "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
     "azurerm_monitor_diagnostic_setting": "Microsoft.Insights/diagnosticSettings",
     "azurerm_log_analytics_workspace": "Microsoft.OperationalInsights/workspaces",
 }
@@ -245,7 +246,8 @@ def _storage(b: _Builder) -> None:
                                              "file": {"enabled": True, "keyType": "Account"}})
     b.defaults["properties.encryption.services"] = "azurerm: storage service encryption is always on"
     if key is None:
-        b.defaults["properties.encryption.keySource"] = "azurerm default: platform-managed keys (no customer_managed_key)"
+        b.defaults["properties.encryption.keySource"] = \
+            "azurerm default: platform-managed keys (no customer_managed_key)"
     b.set("properties.encryption.requireInfrastructureEncryption", "infrastructure_encryption_enabled", bool, False)
     _identity(b)
 
@@ -267,7 +269,8 @@ def _key_vault(b: _Builder) -> None:
 def _private_endpoint(b: _Builder) -> None:
     b.set("properties.subnet.id", "subnet_id")
     connections = b.get("private_service_connection")
-    automatic, manual = [], []
+    automatic: list[tuple[int, dict[str, Any]]] = []
+    manual: list[tuple[int, dict[str, Any]]] = []
     for position, connection in enumerate(connections if isinstance(connections, list) else []):
         body = {"name": connection.get("name"), "properties": {
             "privateLinkServiceId": connection.get("private_connection_resource_id",
@@ -370,8 +373,9 @@ def _aks(b: _Builder) -> None:
         b.put("properties.agentPoolProfiles", [{k: v for k, v in profile.items() if v is not None}],
               "default_node_pool.0")
         for key in ("[0]", f"[{pool.get('name')}]"):
-            if "default_node_pool.0.vnet_subnet_id" in b.tf_lines:
-                b.lines[f"properties.agentPoolProfiles{key}.vnetSubnetID"] = b.tf_lines["default_node_pool.0.vnet_subnet_id"]
+            subnet_line = b.tf_lines.get("default_node_pool.0.vnet_subnet_id")
+            if subnet_line:
+                b.lines[f"properties.agentPoolProfiles{key}.vnetSubnetID"] = subnet_line
     network = b.block("network_profile")
     if network is not None:
         for tf, arm in (("network_plugin", "networkPlugin"), ("network_policy", "networkPolicy"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]
 from typing import Any
 
 MAX_BYTES = 4 * 1024 * 1024  # ARM refuses templates above 4 MB; a bigger file is not a template
@@ -73,7 +73,8 @@ class _Walker:
         if char == "[":
             return self.array(position, depth)
         if char == '"':
-            return scanstring(self.text, position + 1)
+            text, end = scanstring(self.text, position + 1)
+            return str(text), int(end)
         for word, literal in _LITERALS.items():
             if self.text.startswith(word, position):
                 return literal, position + len(word)

@@ -42,7 +42,8 @@ def parse_file(path: Path, display: str) -> Parsed:
 
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
-            return Parsed(problems=[ResourceProblem(Location(display), f"larger than {MAX_FILE_BYTES} bytes: not read")])
+            return Parsed(problems=[ResourceProblem(Location(display),
+                                                    f"larger than {MAX_FILE_BYTES} bytes: not read")])
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         return Parsed(problems=[ResourceProblem(Location(display), f"unreadable: {error}")])
@@ -82,8 +83,8 @@ def _line(rule: Any) -> int | None:
     return None if meta is None or meta.empty else int(meta.line)
 
 
-def _unquote(text: Any) -> str:
-    text = str(text)
+def _unquote(raw: Any) -> str:
+    text = str(raw)
     return text[1:-1] if text.startswith('"') and text.endswith('"') else text
 
 
@@ -150,7 +151,7 @@ class Module:
             tree = hcl2.parses(path.read_text(encoding="utf-8-sig"), discard_comments=True)
             options = hcl2.SerializationOptions(with_comments=False, preserve_heredocs=False)
             values = tree.serialize(options)
-        except Exception:  # noqa: BLE001  (the parse problem was recorded above)
+        except Exception:
             return
         for name, raw in values.items():
             if not name.startswith("__"):
@@ -255,8 +256,9 @@ class Module:
             source = evaluate_raw(block.attributes.get("source", '""'), self.resolve)
             if not isinstance(source, str) or not source.startswith(("./", "../")):
                 version = evaluate_raw(block.attributes.get("version", '""'), self.resolve)
+                pinned = f" {version}" if isinstance(version, str) and version else ""
                 self.loader.unverified.append(ResourceProblem(Location(block.file, block.line), (
-                    f"module {name!r} comes from {source}{' ' + version if isinstance(version, str) and version else ''}"
+                    f"module {name!r} comes from {source}{pinned}"
                     ", which is not fetched: the resources it declares are not checked; vendor it as a local module "
                     "or give a `terraform show -json` plan with --readiness-iac")))
                 continue
