@@ -62,6 +62,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(fixtures, "readiness-fixtures")
     config.pluginmanager.register(cluster_fixtures, "readiness-cluster")
     config.pluginmanager.register(live_fixtures, "readiness-live-fixtures")
+    from pytest_readiness.sources.azure.iac import fixtures as iac_fixtures  # issue 13: declared Azure resources
+
+    config.pluginmanager.register(iac_fixtures, "readiness-iac-fixtures")
     extra = [str(resolved.resolve(p)) for p in resolved.paths]
     # The folder, so node ids read `test_security.py::...`; runtime collects its modules whatever
     # the project's python_files says.

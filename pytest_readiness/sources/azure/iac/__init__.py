@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest_readiness.settings  # noqa: F401  (first: settings imports this package's options)
+
 if TYPE_CHECKING:
     from pytest_readiness.settings import Settings
     from pytest_readiness.sources.azure.model import ResourceSet

@@ -159,7 +159,7 @@ class _Template:
         else:
             resource_id = expr.resource_id(resource_type, names, group=self.context.group)
         location = self.evaluate(raw.get("location", ""))
-        lines = line_index(raw, "", {})
+        lines = {k: v for k, v in line_index(raw, "", {}).items() if not k.startswith("resources")}
         return AzureResource(
             type=resource_type, id=resource_id, name=names[-1],
             location=location if isinstance(location, str) else "",

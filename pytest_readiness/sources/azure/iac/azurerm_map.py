@@ -348,6 +348,8 @@ def _vnet(b: _Builder) -> None:
                                    if k.startswith(f"subnet.{position}.")})
         _subnet_properties(nested)
         inline.append({"name": subnet.get("name"), **nested.tree})
+        for path, line in nested.lines.items():
+            b.lines[f"properties.subnets[{position}].{path}"] = line
     if inline:
         b.put("properties.subnets", inline, "subnet.0")
 
@@ -496,7 +498,7 @@ def to_resource(tf_type: str, values: dict[str, Any], lines: dict[str, int], ori
 def attach_relations(resources: list[AzureResource]) -> None:
     """What Terraform declares apart and ARM returns inline: NSG associations onto the subnet
     (`properties.networkSecurityGroup.id`), standalone rules into their NSG, subnets into their VNet,
-    node pools into their cluster. The helper resources are then dropped."""
+    node pools into their cluster (subnets into their VNet: `relations`). The helper resources are then dropped."""
     by_id = {r.id.lower(): r for r in resources}
 
     def replace(old: AzureResource, new: AzureResource) -> None:
@@ -542,10 +544,3 @@ def attach_relations(resources: list[AzureResource]) -> None:
         replace(cluster, dataclasses.replace(cluster, properties={**cluster.properties,
                                                                   "agentPoolProfiles": profiles},
                                              elsewhere=elsewhere))
-    for subnet in [r for r in resources if r.type == ARM_TYPES["azurerm_subnet"]]:
-        vnet = by_id.get(subnet.id.rsplit("/subnets/", 1)[0].lower())
-        if vnet is None:
-            continue
-        inline = [s for s in vnet.properties.get("subnets") or [] if s.get("name") != subnet.name]
-        inline.append({"name": subnet.name, "id": subnet.id, "properties": dict(subnet.properties)})
-        replace(vnet, dataclasses.replace(vnet, properties={**vnet.properties, "subnets": inline}))

@@ -9,9 +9,9 @@ from typing import Any
 
 from pytest_readiness.kube import Location
 from pytest_readiness.outcomes import Unverified
-from pytest_readiness.sources.azure.iac import arm_template, bicep, discovery, terraform, terraform_plan
+from pytest_readiness.sources.azure.iac import arm_template, bicep, discovery, relations, terraform, terraform_plan
+from pytest_readiness.sources.azure.iac.discovery import DEFAULT_DIRS
 from pytest_readiness.sources.azure.iac.located_json import MAX_BYTES
-from pytest_readiness.sources.azure.iac.options import DEFAULT_DIRS
 from pytest_readiness.sources.azure.model import AzureResource, ResourceProblem, ResourceSet
 
 NAME = "iac"
@@ -74,6 +74,7 @@ def load(project: Path, paths: tuple[str, ...] = (), tfvars: tuple[str, ...] = (
         result.resources.extend(resources)
         result.problems.extend(problems)
         result.unverified.extend(unverified)
+    result.resources = relations.normalize_subnets(result.resources)
     if not (result.resources or result.problems or result.unverified):
         where = ", ".join(paths) if paths else ", ".join(f"{d}/" for d in DEFAULT_DIRS)
         raise Unverified(f"no ARM template, Bicep or Terraform found in {where}: set --readiness-iac "

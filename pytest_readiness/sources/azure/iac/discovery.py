@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_readiness.sources import repo as repo_source
-from pytest_readiness.sources.azure.iac.options import DEFAULT_DIRS
 
 MAX_FILES = 2000
+DEFAULT_DIRS = ("infra", "deploy", "deployment", "terraform", "bicep")
 
 
 @dataclass

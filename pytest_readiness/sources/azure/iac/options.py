@@ -6,8 +6,6 @@ from dataclasses import dataclass
 
 from pytest_readiness.settings import _opt
 
-DEFAULT_DIRS = ("infra", "deploy", "deployment", "terraform", "bicep")
-
 
 @dataclass(frozen=True)
 class IacOptions:
