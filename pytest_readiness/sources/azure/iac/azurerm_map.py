@@ -87,8 +87,8 @@ def resource_id(tf_type: str, values: dict[str, Any]) -> str:
 
 
 class _Builder:
-    def __init__(self, values: dict[str, Any], lines: dict[str, int]) -> None:
-        self.values, self.tf_lines = values, lines
+    def __init__(self, values: dict[str, Any], lines: dict[str, int], apply_defaults: bool = True) -> None:
+        self.values, self.tf_lines, self.apply_defaults = values, lines, apply_defaults
         self.tree: dict[str, Any] = {"properties": {}}
         self.lines: dict[str, int] = {}
         self.defaults: dict[str, str] = {}
@@ -127,7 +127,7 @@ class _Builder:
         names = (tf_paths,) if isinstance(tf_paths, str) else tf_paths
         tf_path, value = self.first(*names)
         if value is None:
-            if default is _MISSING:
+            if default is _MISSING or not self.apply_defaults:
                 return
             self.defaults[arm_path] = f"azurerm default: {tf_path} = {_literal(default)}"
             value = default
@@ -479,7 +479,8 @@ _MAPPERS: dict[str, Callable[[_Builder], None]] = {
 
 def to_resource(tf_type: str, values: dict[str, Any], lines: dict[str, int], origin: Location, address: str,
                 source: str = "terraform") -> AzureResource:
-    builder = _Builder(values, lines)
+    """A plan's values already hold what the provider filled in: no defaults are applied to them."""
+    builder = _Builder(values, lines, apply_defaults=source != "terraform-plan")
     _MAPPERS[tf_type](builder)
     tree = builder.tree
     location = values.get("location")
