@@ -15,7 +15,7 @@ RESOURCE_GROUP = "{resourceGroupName}"
 MAX_EXPRESSION = 20_000
 MAX_NESTING = 40
 
-_TOKEN = re.compile(r"\s*(?:('(?:[^']|'')*')|(-?\d+(?:\.\d+)?)|([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)?)|(.))")
+_TOKEN = re.compile(r"\s*(?:('(?:[^']|'')*')|(-?\d+(?:\.\d+)?)|([A-Za-z_$][\w$]*)|(.))")
 
 
 class _Unresolved(Exception):
@@ -86,7 +86,7 @@ def evaluate_string(text: str, context: Context) -> Any:
         result = parser.expression()
         parser.expect_end()
         return result
-    except (_Unresolved, IndexError, ValueError, TypeError, KeyError, RecursionError):
+    except (_Unresolved, IndexError, ValueError, TypeError, KeyError, RecursionError, StopIteration):
         return UNKNOWN
 
 
@@ -180,7 +180,10 @@ def _member(value: Any, key: Any) -> Any:
         if key in value:
             return value[key]
         lowered = str(key).lower()
-        return next(v for k, v in value.items() if str(k).lower() == lowered)
+        found = [v for k, v in value.items() if str(k).lower() == lowered]
+        if not found:
+            raise _Unresolved
+        return found[0]
     if isinstance(value, list) and isinstance(key, int):
         return value[key]
     raise _Unresolved

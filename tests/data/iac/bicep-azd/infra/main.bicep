@@ -51,4 +51,23 @@ resource pe 'Microsoft.Network/privateEndpoints@2023-04-01' = {
   }
 }
 
+resource redisPe 'Microsoft.Network/privateEndpoints@2023-04-01' = {
+  name: '${prefix}-redis-pe'
+  location: location
+  properties: {
+    subnet: {
+      id: resourceId('Microsoft.Network/virtualNetworks/subnets', '${prefix}-vnet', 'endpoints')
+    }
+    privateLinkServiceConnections: [
+      {
+        name: 'redis'
+        properties: {
+          privateLinkServiceId: redis.outputs.id
+          groupIds: [ 'redisCache' ]
+        }
+      }
+    ]
+  }
+}
+
 output redisId string = redis.outputs.id
