@@ -75,7 +75,7 @@ def load(project: Path, paths: tuple[str, ...] = (), tfvars: tuple[str, ...] = (
         result.problems.extend(problems)
         result.unverified.extend(unverified)
     result.resources = relations.normalize_subnets(result.resources)
-    if not (result.resources or result.problems or result.unverified):
+    if not (result.resources or result.problems or result.unverified or found.bicep or found.terraform_dirs):
         where = ", ".join(paths) if paths else ", ".join(f"{d}/" for d in DEFAULT_DIRS)
         raise Unverified(f"no ARM template, Bicep or Terraform found in {where}: set --readiness-iac "
                          "(ini readiness_iac) to the directories or files that declare the Azure resources")
