@@ -10,7 +10,8 @@ from pytest_readiness.sources.azure.model import UNKNOWN
 
 ARM = Context(
     {"prefix": "agent", "public": False, "tls": "1.2", "env": UNKNOWN},
-    {"abbrs": {"cacheRedis": "redis-"}, "name": "[format('{0}{1}', variables('abbrs').cacheRedis, parameters('prefix'))]",
+    {"abbrs": {"cacheRedis": "redis-"},
+     "name": "[format('{0}{1}', variables('abbrs').cacheRedis, parameters('prefix'))]",
      "loop": "[variables('loop')]"},
 )
 

@@ -74,9 +74,27 @@ def read(bicep_file: Path, display: str, prebuilt_display: str | None = None) ->
         return BicepRead(arm_template.Read(problems=[ResourceProblem(
             Location(display, _error_line(message)), f"bicep build failed: {message}")]), [])
     result = arm_template.read_text(built.stdout, display, parameter_values=parameters, source="bicep")
-    source_text = bicep_file.read_text(encoding="utf-8", errors="replace")
-    result.resources = [_bicep_lines(r, source_text, display) for r in result.resources]
+    sources = _sources(bicep_file, display)
+    result.resources = [_bicep_lines(r, sources, display) for r in result.resources]
     return BicepRead(result, [])
+
+
+def _sources(entry: Path, display: str) -> list[tuple[str, str]]:
+    """(display, text) of the entry point and every local module it uses, transitively."""
+    found: list[tuple[str, str]] = []
+    seen: set[Path] = set()
+    pending = [(entry, display)]
+    while pending and len(found) < 200:
+        path, shown = pending.pop()
+        if path.resolve() in seen or not path.is_file():
+            continue
+        seen.add(path.resolve())
+        text = path.read_text(encoding="utf-8", errors="replace")
+        found.append((shown, text))
+        base = Path(shown).parent
+        pending.extend((path.parent / m, (base / m).as_posix()) for m in _MODULE.findall(text)
+                       if not m.startswith("br"))
+    return found
 
 
 def _parameters_beside(bicep_file: Path) -> dict[str, object] | None:
@@ -91,20 +109,22 @@ def _error_line(message: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _bicep_lines(resource: AzureResource, source: str, display: str) -> AzureResource:
-    """Lines of the compiled JSON mean nothing to the author: find the resource's declaration in the
-    .bicep file and each property key below it (first match in the resource's block)."""
-    declarations = [m for m in _RESOURCE.finditer(source) if m.group(2).lower() == resource.type.lower()]
+def _bicep_lines(resource: AzureResource, sources: list[tuple[str, str]], display: str) -> AzureResource:
+    """Lines of the compiled JSON mean nothing to the author: find the resource's one declaration
+    in the .bicep files and each property key below it (first match in the resource's block)."""
+    declarations = [(shown, text, m) for shown, text in sources for m in _RESOURCE.finditer(text)
+                    if m.group(2).lower() == resource.type.lower()]
     if len(declarations) != 1:
         return dataclasses.replace(resource, origin=Location(display), lines={})
-    start = declarations[0].start()
-    end = next((m.start() for m in _RESOURCE.finditer(source) if m.start() > start), len(source))
+    shown, source, declaration = declarations[0]
+    start = declaration.start(1)
+    end = next((m.start(1) for m in _RESOURCE.finditer(source) if m.start(1) > start), len(source))
     first_line = source.count("\n", 0, start) + 1
     block = source[start:end]
     lines: dict[str, int] = {}
     for path in resource.lines:
         leaf = path.rsplit(".", 1)[-1].split("[", 1)[0]
-        match = re.search(rf"^\s*'?{re.escape(leaf)}'?\s*:", block, re.MULTILINE)
+        match = re.search(rf"^[ \t]*'?({re.escape(leaf)})'?\s*:", block, re.MULTILINE)
         if match:
-            lines[path] = first_line + block.count("\n", 0, match.start())
-    return dataclasses.replace(resource, origin=Location(display, first_line), lines=lines)
+            lines[path] = first_line + block.count("\n", 0, match.start(1))
+    return dataclasses.replace(resource, origin=Location(shown, first_line), lines=lines)
