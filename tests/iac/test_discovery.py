@@ -28,7 +28,8 @@ def test_ignored_files_are_not_read(tmp_path: Path) -> None:
     (tmp_path / "infra" / ".terraform" / "modules").mkdir(parents=True)
     (tmp_path / "infra" / "main.tf").write_text(REDIS_TF.format(name="tracked"))
     (tmp_path / "infra" / ".terraform" / "modules" / "cached.tf").write_text(REDIS_TF.format(name="cached"))
-    (tmp_path / ".gitignore").write_text(".terraform/\n")
+    (tmp_path / "infra" / "generated_override.tf").write_text(REDIS_TF.format(name="generated"))
+    (tmp_path / ".gitignore").write_text(".terraform/\n*_override.tf\n")
     _git(tmp_path, "init", "-q")
     assert [r.name for r in load(tmp_path).resources] == ["tracked"]
 
@@ -67,3 +68,19 @@ def test_a_fifo_is_not_read(tmp_path: Path) -> None:
 
     os.mkfifo(tmp_path / "infra" / "pipe.json")
     assert [r.name for r in load(tmp_path).resources] == ["real"]
+
+
+def test_oversized_and_deeply_nested_hcl_is_refused_quickly(tmp_path: Path) -> None:
+    import time
+
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "big.tf").write_text("# padding\n" * 40_000)
+    (tmp_path / "infra" / "deep.tf").write_text("locals {\n  a = " + "[" * 5000 + "]" * 5000 + "\n}\n")
+    (tmp_path / "infra" / "ok.tf").write_text(REDIS_TF.format(name="ok"))
+    started = time.monotonic()
+    declared = load(tmp_path)
+    assert time.monotonic() - started < 60
+    problems = {p.location.path: p.message for p in declared.problems}
+    assert "byte limit" in problems["infra/big.tf"] and "plan" in problems["infra/big.tf"]
+    assert "nested too deeply" in problems["infra/deep.tf"]
+    assert [r.name for r in declared.resources] == ["ok"]

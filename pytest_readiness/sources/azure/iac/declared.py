@@ -70,7 +70,8 @@ def load(project: Path, paths: tuple[str, ...] = (), tfvars: tuple[str, ...] = (
         result.resources.extend(plans)  # exact values: the HCL is not read as well
     elif found.terraform_dirs:
         extra = [p if p.is_absolute() else project / p for p in map(Path, tfvars)]
-        resources, problems, unverified = terraform.load(project, found.terraform_dirs, extra)
+        resources, problems, unverified = terraform.load(project, found.terraform_dirs, extra,
+                                                         found.terraform_files)
         result.resources.extend(resources)
         result.problems.extend(problems)
         result.unverified.extend(unverified)

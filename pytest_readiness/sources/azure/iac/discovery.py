@@ -16,6 +16,7 @@ class Found:
     arm_json: list[Path] = field(default_factory=list)  # every .json: templates, parameter files, plans
     bicep: list[Path] = field(default_factory=list)
     terraform_dirs: list[Path] = field(default_factory=list)
+    terraform_files: set[Path] = field(default_factory=set)  # resolved
     missing: list[str] = field(default_factory=list)  # given paths that do not exist
 
 
@@ -48,6 +49,8 @@ def discover(project: Path, given: tuple[str, ...]) -> Found:
             found.arm_json.append(path)
         elif path.suffix == ".bicep":
             found.bicep.append(path)
-        elif path.suffix == ".tf" and path.parent not in found.terraform_dirs:
-            found.terraform_dirs.append(path.parent)
+        elif path.suffix == ".tf":
+            found.terraform_files.add(path.resolve())
+            if path.parent not in found.terraform_dirs:
+                found.terraform_dirs.append(path.parent)
     return found

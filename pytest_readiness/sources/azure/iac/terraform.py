@@ -15,7 +15,10 @@ from pytest_readiness.sources.azure.iac import azurerm_map
 from pytest_readiness.sources.azure.iac.hcl_expressions import _index, evaluate_raw
 from pytest_readiness.sources.azure.model import UNKNOWN, AzureResource, ResourceProblem
 
-MAX_FILE_BYTES = 2 * 1024 * 1024
+# python-hcl2 parses about 30 KB a second on a busy CI core: hand-written .tf files are far smaller,
+# and a bigger configuration is better given as a `terraform show -json` plan
+MAX_FILE_BYTES = 256 * 1024
+MAX_TOTAL_BYTES = 2 * 1024 * 1024
 MAX_MODULE_DEPTH = 8
 
 
@@ -36,21 +39,32 @@ class Parsed:
     problems: list[ResourceProblem] = field(default_factory=list)
 
 
-def parse_file(path: Path, display: str) -> Parsed:
+def parse_file(path: Path, display: str, budget: list[int] | None = None) -> Parsed:
+    """`budget` ([bytes left]) bounds the HCL read in one run."""
     import hcl2
     from lark.exceptions import LarkError
 
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            return Parsed(problems=[ResourceProblem(Location(display),
-                                                    f"larger than {MAX_FILE_BYTES} bytes: not read")])
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return Parsed(problems=[ResourceProblem(Location(display), (
+                f"{size} bytes, above the {MAX_FILE_BYTES} byte limit for one .tf file: not read; give a "
+                "`terraform show -json` plan with --readiness-iac instead"))])
+        if budget is not None:
+            if size > budget[0]:
+                return Parsed(problems=[ResourceProblem(Location(display), (
+                    f"not read: the run's Terraform files exceed {MAX_TOTAL_BYTES} bytes; give a "
+                    "`terraform show -json` plan with --readiness-iac instead"))])
+            budget[0] -= size
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         return Parsed(problems=[ResourceProblem(Location(display), f"unreadable: {error}")])
     try:
         tree = hcl2.parses(text, discard_comments=True)
         return Parsed(blocks=[b for b in _blocks(tree.body, display, 0)])
-    except (LarkError, RuntimeError, ValueError, RecursionError) as error:
+    except RecursionError:
+        return Parsed(problems=[ResourceProblem(Location(display), "invalid HCL: nested too deeply to read")])
+    except (LarkError, RuntimeError, ValueError) as error:
         line = getattr(error, "line", None)
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         return Parsed(problems=[ResourceProblem(Location(display, line if isinstance(line, int) and line > 0
@@ -117,7 +131,9 @@ class Module:
         self.directory, self.display, self.address, self.loader, self.depth = directory, display, address, loader, depth
         self.blocks: list[Block] = []
         for tf in sorted(directory.glob("*.tf")):
-            parsed = parse_file(tf, loader.display(tf))
+            if depth == 0 and loader.tracked is not None and tf.resolve() not in loader.tracked:
+                continue  # an ignored file in a root module (an override a tool wrote)
+            parsed = parse_file(tf, loader.display(tf), loader.budget)
             self.blocks.extend(parsed.blocks)
             loader.problems.extend(parsed.problems)
         self.variables: dict[str, Any] = {}
@@ -130,9 +146,10 @@ class Module:
             else:
                 self.variables[name] = UNKNOWN
         for tfvars_file in tfvars:
-            parsed = parse_file(tfvars_file, loader.display(tfvars_file))
+            parsed = parse_file(tfvars_file, loader.display(tfvars_file), loader.budget)
             loader.problems.extend(parsed.problems)
-            self._tfvars(tfvars_file, loader)
+            if not parsed.problems:
+                self._tfvars(tfvars_file)
         self.locals: dict[str, tuple[Any, Block]] = {}
         for block in self.of_kind("locals"):
             for name, raw in block.attributes.items():
@@ -144,7 +161,7 @@ class Module:
         self.children: dict[str, Module] = {}
         self.mapped: dict[tuple[str, str], AzureResource | None] = {}
 
-    def _tfvars(self, path: Path, loader: Loader) -> None:
+    def _tfvars(self, path: Path) -> None:
         import hcl2
 
         try:
@@ -297,6 +314,8 @@ class Loader:
     project: Path
     problems: list[ResourceProblem] = field(default_factory=list)
     unverified: list[ResourceProblem] = field(default_factory=list)
+    budget: list[int] = field(default_factory=lambda: [MAX_TOTAL_BYTES])
+    tracked: set[Path] | None = None  # the .tf files discovery found; None: every one in the directory
 
     def display(self, path: Path) -> str:
         try:
@@ -311,10 +330,10 @@ def tfvars_files(directory: Path) -> list[Path]:
     return found + sorted(directory.glob("*.auto.tfvars"))
 
 
-def load(project: Path, directories: list[Path], extra_tfvars: list[Path] | None = None) -> tuple[
-        list[AzureResource], list[ResourceProblem], list[ResourceProblem]]:
+def load(project: Path, directories: list[Path], extra_tfvars: list[Path] | None = None,
+         tracked: set[Path] | None = None) -> tuple[list[AzureResource], list[ResourceProblem], list[ResourceProblem]]:
     """The root modules among `directories` (those no other one calls), with what they declare."""
-    loader = Loader(project)
+    loader = Loader(project, tracked=tracked)
     modules = [Module(d, loader.display(d), {}, [*tfvars_files(d), *(extra_tfvars or [])], "", loader, 0)
                for d in sorted(set(directories))]
     called = {path for module in modules for path in module.module_sources()}
