@@ -191,3 +191,58 @@ def test_json_that_is_no_template_is_left_alone(tmp_path: Path) -> None:
     (tmp_path / "deploy" / "main.tf").write_text('resource "azurerm_resource_group" "rg" {\n  name = "rg"\n}\n')
     declared = load(tmp_path)
     assert declared.problems == [] and declared.resources == []
+
+
+IDENTITY_TEMPLATE = """{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "contentVersion": "1.0.0.0",
+  "metadata": {"_generator": {"name": "bicep", "version": "0.30.23.60470", "templateHash": "1"}},
+  "parameters": {"name": {"type": "string", "defaultValue": "agent-id"}},
+  "variables": {
+    "identityId": "[resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', parameters('name'))]",
+    "owner": "[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '8e3af657-a8ff-443c-a75c-2fe8c4bcb635')]"
+  },
+  "resources": [
+    {
+      "type": "Microsoft.ManagedIdentity/userAssignedIdentities",
+      "apiVersion": "2023-01-31",
+      "name": "[parameters('name')]",
+      "location": "westeurope"
+    },
+    {
+      "type": "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
+      "apiVersion": "2023-01-31",
+      "name": "[format('{0}/{1}', parameters('name'), 'agent')]",
+      "properties": {
+        "issuer": "[reference(resourceId('Microsoft.ContainerService/managedClusters', 'aks')).oidcIssuerProfile.issuerURL]",
+        "subject": "system:serviceaccount:msft-agent:agent",
+        "audiences": ["api://AzureADTokenExchange"]
+      }
+    },
+    {
+      "type": "Microsoft.Authorization/roleAssignments",
+      "apiVersion": "2022-04-01",
+      "name": "[guid(subscription().id, parameters('name'), 'owner')]",
+      "properties": {
+        "roleDefinitionId": "[variables('owner')]",
+        "principalId": "[reference(variables('identityId'), '2023-01-31').principalId]",
+        "principalType": "ServicePrincipal"
+      }
+    }
+  ]
+}
+"""
+
+
+def test_identities_credentials_and_role_assignments_match_up() -> None:
+    read = read_text(IDENTITY_TEMPLATE, "infra/main.json")
+    declared = ResourceSet("iac", read.resources)
+    identity = _one(declared, "Microsoft.ManagedIdentity/userAssignedIdentities")
+    credential = _one(declared, "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials")
+    assignment = _one(declared, "Microsoft.Authorization/roleAssignments")
+    assert credential.id.lower().startswith(identity.id.lower() + "/federatedidentitycredentials/")
+    assert credential.get("properties.issuer") is UNKNOWN and credential.source == "bicep"
+    assert assignment.get("properties.principalId") == identity.get("properties.principalId")
+    assert assignment.get("properties.roleDefinitionId") == (
+        "/subscriptions/{subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/"
+        "8e3af657-a8ff-443c-a75c-2fe8c4bcb635")

@@ -31,6 +31,9 @@ ARM = Context(
     ("[subscription().id]", "/subscriptions/{subscriptionId}"),
     ("[format('{0}', 'it''s')]", "it's"),
     ("[coalesce(null(), 'fallback')]", "fallback"),
+    # a user-assigned identity's principal: the same placeholder the identity itself carries
+    ("[reference(resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'agent-id'), '2023-01-31')"
+     ".principalId]", "{principalId of agent-id}"),
 ])
 def test_arm_expressions_resolved(expression: str, expected: Any) -> None:
     assert evaluate_string(expression, ARM) == expected
@@ -42,7 +45,8 @@ def test_arm_expressions_resolved(expression: str, expected: Any) -> None:
     "[parameters('env')]",                            # a parameter without a value
     "[if(equals(parameters('env'), 'prod'), 'Disabled', 'Enabled')]",
     "[variables('loop')]",                            # a cycle
-    "[reference(resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'id'), '2023-01-31').principalId]",
+    "[reference(resourceId('Microsoft.Storage/storageAccounts', 'st'), '2023-01-01').primaryEndpoints.blob]",
+    "[reference(resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'id'), '2023-01-31').tenantId]",
     "[myNamespace.myFunction('x')]",                  # a user-defined function
     "[concat('a', ]",                                 # broken
 ])

@@ -122,7 +122,10 @@ def test_identity_and_role_assignments(tf: Path) -> None:
     broad = assignments["azurerm_role_assignment.agent_sub"]
     assert broad.get("properties.scope") == "/subscriptions/{subscriptionId}"
     assert broad.get("properties.roleDefinitionId").endswith("/b24988ac-6180-42a0-ab88-20f7382dd24c")  # Contributor
-    assert broad.get("properties.principalId") is UNKNOWN
+    identity = _one(declared, "Microsoft.ManagedIdentity/userAssignedIdentities")
+    assert identity.get("properties.principalId") == "{principalId of agent-agent-id}"  # assigned by Azure later
+    assert {a.name for a in assignments.values()
+            if a.get("properties.principalId") == identity.get("properties.principalId")} == set(assignments)
 
 
 def test_a_registry_module_is_named_unverified(tf: Path) -> None:

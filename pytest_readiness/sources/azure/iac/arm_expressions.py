@@ -13,6 +13,14 @@ from pytest_readiness.sources.azure.model import UNKNOWN
 SUBSCRIPTION = "{subscriptionId}"
 RESOURCE_GROUP = "{resourceGroupName}"
 MAX_EXPRESSION = 20_000
+IDENTITY_MARKER = "/providers/microsoft.managedidentity/userassignedidentities/"
+
+
+def principal_placeholder(identity_name: str, attribute: str = "principalId") -> str:
+    """A user-assigned identity's principal (or client) id before Azure assigns it: the identity and what
+    references it carry the same text, so role assignments can be matched to it."""
+    return f"{{{attribute} of {identity_name}}}"
+
 MAX_NESTING = 40
 
 _TOKEN = re.compile(r"\s*(?:('(?:[^']|'')*')|(-?\d+(?:\.\d+)?)|([A-Za-z_$][\w$]*)|(.))")
@@ -170,6 +178,9 @@ class _Parser:
             outputs = self.context.deployment_outputs(target.rsplit("/", 1)[-1])
             if outputs is not None:
                 return {"outputs": outputs}
+        if isinstance(target, str) and IDENTITY_MARKER in target.lower() and len(args) < 3:
+            name = target.rsplit("/", 1)[-1]
+            return {"principalId": principal_placeholder(name), "clientId": principal_placeholder(name, "clientId")}
         raise _Unresolved
 
 

@@ -158,6 +158,9 @@ class _Template:
                 f"{t}/{n}" for t, n in zip(types, names, strict=False))
         else:
             resource_id = expr.resource_id(resource_type, names, group=self.context.group)
+        if resource_type.lower() == "microsoft.managedidentity/userassignedidentities":
+            properties = {"principalId": expr.principal_placeholder(names[-1]),
+                          "clientId": expr.principal_placeholder(names[-1], "clientId"), **properties}
         location = self.evaluate(raw.get("location", ""))
         lines = {k: v for k, v in line_index(raw, "", {}).items() if not k.startswith("resources")}
         return AzureResource(

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pytest_readiness.kube import Location
-from pytest_readiness.sources.azure.iac.arm_expressions import RESOURCE_GROUP, SUBSCRIPTION
+from pytest_readiness.sources.azure.iac.arm_expressions import RESOURCE_GROUP, SUBSCRIPTION, principal_placeholder
 from pytest_readiness.sources.azure.model import UNKNOWN, AzureResource
 
 _MISSING = object()
@@ -46,12 +46,18 @@ BUILTIN_ROLES = {
     "owner": "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
     "contributor": "b24988ac-6180-42a0-ab88-20f7382dd24c",
     "reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
-    "user access administrator": "18d7d88d-4e4a-423d-9c4d-3f1a3f8c6bd2",
+    "user access administrator": "18d7d88d-d35e-4fb1-a5c3-5773c20ae79b",
+    "role based access control administrator": "f58310d9-a9f6-439a-9e8d-f62e7b41a168",
     "cognitive services openai user": "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd",
     "key vault secrets user": "4633458b-17de-408a-b874-0445c86b69e6",
     "storage blob data contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
     "storage blob data reader": "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
 }
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 def _text(value: Any, fallback: str) -> str:
@@ -133,11 +139,22 @@ class _Builder:
             value = default
         self.put(arm_path, UNKNOWN if value is UNKNOWN else convert(value), tf_path)
 
-    def block(self, tf_path: str) -> dict[str, Any] | None:
+    def block(self, tf_path: str) -> Any:
+        """The first block of that name as a dict, None when absent, UNKNOWN when dynamic."""
         value = self.get(tf_path)
+        if value is UNKNOWN:
+            return UNKNOWN
         if isinstance(value, list):
             value = value[0] if value else None
         return value if isinstance(value, dict) else None
+
+
+def _unless_none(value: Any, fallback: Any) -> Any:
+    return fallback if value is None else value
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _literal(value: Any) -> str:
@@ -156,6 +173,9 @@ def _negate(value: Any) -> bool:
 
 def _identity(builder: _Builder) -> None:
     identity = builder.block("identity")
+    if identity is UNKNOWN:
+        builder.put("identity.type", UNKNOWN, "identity")
+        return
     if identity is None:
         return
     builder.put("identity.type", identity.get("type"), "identity.0.type")
@@ -168,6 +188,9 @@ def _identity(builder: _Builder) -> None:
 def _network_acls(builder: _Builder, block_name: str, ip_key: str = "ip_rules",
                   subnet_key: str = "virtual_network_subnet_ids", action: bool = False) -> None:
     acl = builder.block(block_name)
+    if acl is UNKNOWN:
+        builder.put("properties.networkAcls", UNKNOWN, block_name)
+        return
     if acl is None:
         return
     prefix = f"{block_name}.0."
@@ -192,7 +215,9 @@ def _cognitive(b: _Builder) -> None:
     b.set("properties.restrictOutboundNetworkAccess", "outbound_network_access_restricted", bool, False)
     _network_acls(b, "network_acls")
     key = b.block("customer_managed_key")
-    if key is not None:
+    if key is UNKNOWN:
+        b.put("properties.encryption", UNKNOWN, "customer_managed_key")
+    elif key is not None:
         b.put("properties.encryption.keySource", "Microsoft.KeyVault", "customer_managed_key.0")
         b.set("properties.encryption.keyVaultProperties.keyVaultKeyId", "customer_managed_key.0.key_vault_key_id")
         b.set("properties.encryption.keyVaultProperties.identityClientId", "customer_managed_key.0.identity_client_id")
@@ -215,6 +240,9 @@ def _redis(b: _Builder) -> None:
     b.set("properties.subnetId", "subnet_id")
     b.set("properties.disableAccessKeyAuthentication", "access_keys_authentication_enabled", _negate, True)
     configuration = b.block("redis_configuration")
+    if configuration is UNKNOWN:
+        b.put("properties.redisConfiguration", UNKNOWN, "redis_configuration")
+        configuration = None
     for tf_name, arm_name in _REDIS_CONFIGURATION.items():
         if configuration is not None and tf_name in configuration:
             value = configuration[tf_name]
@@ -240,7 +268,8 @@ def _storage(b: _Builder) -> None:
     b.set("properties.isHnsEnabled", "is_hns_enabled", bool)
     _network_acls(b, "network_rules", action=True)
     key = b.block("customer_managed_key")
-    b.put("properties.encryption.keySource", "Microsoft.Keyvault" if key is not None else "Microsoft.Storage",
+    b.put("properties.encryption.keySource", UNKNOWN if key is UNKNOWN else
+          "Microsoft.Keyvault" if key is not None else "Microsoft.Storage",
           "customer_managed_key.0" if key is not None else None)
     b.put("properties.encryption.services", {"blob": {"enabled": True, "keyType": "Account"},
                                              "file": {"enabled": True, "keyType": "Account"}})
@@ -269,17 +298,23 @@ def _key_vault(b: _Builder) -> None:
 def _private_endpoint(b: _Builder) -> None:
     b.set("properties.subnet.id", "subnet_id")
     connections = b.get("private_service_connection")
+    if connections is UNKNOWN:
+        b.put("properties.privateLinkServiceConnections", UNKNOWN, "private_service_connection")
+        return
     automatic: list[tuple[int, dict[str, Any]]] = []
     manual: list[tuple[int, dict[str, Any]]] = []
     for position, connection in enumerate(connections if isinstance(connections, list) else []):
-        body = {"name": connection.get("name"), "properties": {
+        if not isinstance(connection, dict):
+            continue
+        properties: dict[str, Any] = {
             "privateLinkServiceId": connection.get("private_connection_resource_id",
                                                    connection.get("private_connection_resource_alias")),
-            "groupIds": connection.get("subresource_names") or []}}
-        target = manual if connection.get("is_manual_connection") else automatic
-        if connection.get("is_manual_connection"):
-            body["properties"]["requestMessage"] = connection.get("request_message")
-        target.append((position, body))
+            "groupIds": _unless_none(connection.get("subresource_names"), [])}
+        is_manual = connection.get("is_manual_connection") is True
+        if is_manual:
+            properties["requestMessage"] = connection.get("request_message")
+        (manual if is_manual else automatic).append((position, {"name": connection.get("name"),
+                                                               "properties": properties}))
     for arm, items in (("privateLinkServiceConnections", automatic), ("manualPrivateLinkServiceConnections", manual)):
         b.put(f"properties.{arm}", [body for _, body in items])
         for index, (position, body) in enumerate(items):
@@ -308,6 +343,9 @@ def security_rule(values: dict[str, Any]) -> dict[str, Any]:
 
 def _nsg(b: _Builder) -> None:
     rules = b.get("security_rule")
+    if rules is UNKNOWN:
+        b.put("properties.securityRules", UNKNOWN, "security_rule")
+        return
     rules = rules if isinstance(rules, list) else []
     b.put("properties.securityRules", [security_rule(r) for r in rules])
     for position, rule in enumerate(rules):
@@ -342,6 +380,9 @@ def _subnet(b: _Builder) -> None:
 def _vnet(b: _Builder) -> None:
     b.set("properties.addressSpace.addressPrefixes", "address_space")
     subnets = b.get("subnet")
+    if subnets is UNKNOWN:
+        b.put("properties.subnets", UNKNOWN, "subnet")
+        return
     inline = []
     for position, subnet in enumerate(subnets if isinstance(subnets, list) else []):
         nested = _Builder(subnet, {k.split(".", 2)[2]: v for k, v in b.tf_lines.items()
@@ -366,7 +407,9 @@ def _aks(b: _Builder) -> None:
     b.set("properties.apiServerAccessProfile.authorizedIPRanges",
           ("api_server_access_profile.0.authorized_ip_ranges", "api_server_authorized_ip_ranges"))
     pool = b.block("default_node_pool")
-    if pool is not None:
+    if pool is UNKNOWN:
+        b.put("properties.agentPoolProfiles", UNKNOWN, "default_node_pool")
+    elif pool is not None:
         profile = {"name": pool.get("name"), "mode": "System", "count": pool.get("node_count"),
                    "vmSize": pool.get("vm_size"), "vnetSubnetID": pool.get("vnet_subnet_id"),
                    "availabilityZones": pool.get("zones"),
@@ -379,22 +422,30 @@ def _aks(b: _Builder) -> None:
             if subnet_line:
                 b.lines[f"properties.agentPoolProfiles{key}.vnetSubnetID"] = subnet_line
     network = b.block("network_profile")
-    if network is not None:
+    if network is UNKNOWN:
+        b.put("properties.networkProfile", UNKNOWN, "network_profile")
+    elif network is not None:
         for tf, arm in (("network_plugin", "networkPlugin"), ("network_policy", "networkPolicy"),
                         ("outbound_type", "outboundType"), ("load_balancer_sku", "loadBalancerSku")):
             b.set(f"properties.networkProfile.{arm}", f"network_profile.0.{tf}")
     oms = b.block("oms_agent")
-    if oms is not None:
+    if oms is UNKNOWN:
+        b.put("properties.addonProfiles.omsagent", UNKNOWN, "oms_agent")
+    elif oms is not None:
         b.put("properties.addonProfiles.omsagent", {"enabled": True, "config": {
             "logAnalyticsWorkspaceResourceID": oms.get("log_analytics_workspace_id")}}, "oms_agent.0")
     b.set("properties.addonProfiles.azurepolicy.enabled", "azure_policy_enabled", bool)
     aad = b.block("azure_active_directory_role_based_access_control")
-    if aad is not None:
+    if aad is UNKNOWN:
+        b.put("properties.aadProfile", UNKNOWN, "azure_active_directory_role_based_access_control")
+    elif aad is not None:
         b.put("properties.aadProfile", {"managed": True, "enableAzureRBAC": aad.get("azure_rbac_enabled", False),
-                                        "adminGroupObjectIDs": aad.get("admin_group_object_ids") or []},
+                                        "adminGroupObjectIDs": _unless_none(aad.get("admin_group_object_ids"), [])},
               "azure_active_directory_role_based_access_control.0")
     principal = b.block("service_principal")
-    if principal is not None:
+    if principal is UNKNOWN:
+        b.put("properties.servicePrincipalProfile", UNKNOWN, "service_principal")
+    elif principal is not None:
         b.put("properties.servicePrincipalProfile.clientId", principal.get("client_id"), "service_principal.0")
     _identity(b)
 
@@ -426,7 +477,13 @@ def _role_assignment(b: _Builder) -> None:
 
 
 def _identity_resource(b: _Builder) -> None:
-    b.put("properties", {})
+    name = b.get("name")
+    if isinstance(name, str):
+        b.put("properties.principalId", principal_placeholder(name))
+        b.put("properties.clientId", principal_placeholder(name, "clientId"))
+        b.defaults["properties.principalId"] = "assigned by Azure at creation: a placeholder until then"
+    else:
+        b.put("properties", {})
 
 
 def _federated(b: _Builder) -> None:
@@ -439,16 +496,19 @@ def _diagnostic(b: _Builder) -> None:
     b.set("properties.workspaceId", "log_analytics_workspace_id")
     b.set("properties.storageAccountId", "storage_account_id")
     b.set("properties.eventHubAuthorizationRuleId", "eventhub_authorization_rule_id")
+    if UNKNOWN in (b.get("enabled_log"), b.get("log")):
+        b.put("properties.logs", UNKNOWN, "enabled_log")
+        return
     logs = []
     for block_name in ("enabled_log", "log"):
-        for entry in b.get(block_name) or []:
+        for entry in _list(b.get(block_name)):
             item = {"category": entry["category"]} if entry.get("category") else {
                 "categoryGroup": entry.get("category_group")}
             logs.append({**item, "enabled": entry.get("enabled", True)})
     if logs:
         b.put("properties.logs", logs, "enabled_log.0" if b.get("enabled_log") else "log.0")
     metrics = [{"category": m.get("category"), "enabled": m.get("enabled", True)}
-               for name in ("enabled_metric", "metric") for m in (b.get(name) or [])]
+               for name in ("enabled_metric", "metric") for m in _list(b.get(name))]
     if metrics:
         b.put("properties.metrics", metrics, "metric.0" if b.get("metric") else "enabled_metric.0")
 
@@ -520,6 +580,8 @@ def attach_relations(resources: list[AzureResource]) -> None:
         nsg = by_id.get(rule.id.rsplit("/securityRules/", 1)[0].lower())
         if nsg is None:
             continue
+        if not isinstance(nsg.properties.get("securityRules", []), list):
+            continue  # the NSG's own rules are dynamic: it stays unknown, the rule a resource of its own
         resources.remove(rule)
         rules = list(nsg.properties.get("securityRules") or [])
         position = len(rules)
@@ -534,6 +596,8 @@ def attach_relations(resources: list[AzureResource]) -> None:
     for pool in [r for r in resources if r.type == NODE_POOL]:
         cluster = by_id.get(pool.id.rsplit("/agentPools/", 1)[0].lower())
         if cluster is None:
+            continue
+        if not isinstance(cluster.properties.get("agentPoolProfiles", []), list):
             continue
         resources.remove(pool)
         profiles = [*(cluster.properties.get("agentPoolProfiles") or []), {"name": pool.name, **pool.properties}]

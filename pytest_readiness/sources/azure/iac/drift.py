@@ -12,7 +12,7 @@ from typing import Any
 from pytest_readiness.kube import Location
 from pytest_readiness.sources.azure.model import UNKNOWN, AzureResource, ResourceSet
 
-_PLACEHOLDER = re.compile(r"\{[A-Za-z]+\}")
+_PLACEHOLDER = re.compile(r"\{[^{}/]+\}")  # {subscriptionId}, {principalId of agent-id}
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def _same(declared: Any, live: Any) -> bool:
     if isinstance(declared, str) and isinstance(live, str):
         if _PLACEHOLDER.search(declared):
             pattern = "".join(".+" if _PLACEHOLDER.fullmatch(part) else re.escape(part)
-                              for part in re.split(r"(\{[A-Za-z]+\})", declared))
+                              for part in re.split(r"(\{[^{}/]+\})", declared))
             return re.fullmatch(pattern, live, re.IGNORECASE) is not None
         return declared.lower() == live.lower()
     if isinstance(declared, list) and isinstance(live, list):

@@ -20,7 +20,11 @@ def normalize_subnets(resources: list[AzureResource]) -> list[AzureResource]:
         if resource.type.lower() != VNET:
             result.append(resource)
             continue
-        inline = [s for s in resource.properties.get("subnets") or [] if isinstance(s, dict)]
+        declared = resource.properties.get("subnets")
+        if declared is not None and not isinstance(declared, list):
+            result.append(resource)  # unknown (a loop): the subnets declared apart stay resources of their own
+            continue
+        inline = [s for s in declared or [] if isinstance(s, dict)]
         names = {str(s.get("name", "")).lower() for s in inline}
         own = [s for key, s in subnets.items() if key.startswith(resource.id.lower() + "/subnets/")]
         merged = inline + [{"name": s.name, "id": s.id, "properties": dict(s.properties)}

@@ -90,16 +90,24 @@ def read_text(text: str, display: str) -> tuple[list[AzureResource], list[Resour
                 values = dict(raw.get("values") or {})
                 planned.append((raw, values))
     ids = {str(raw.get("address")): azurerm_map.resource_id(str(raw["type"]), values) for raw, values in planned}
-    resources = []
+    resources: list[AzureResource] = []
+    problems: list[ResourceProblem] = []
     for raw, values in planned:
         address = str(raw.get("address"))
         for path in sorted(unknown.get(address, set())):
             target = next((r.rsplit(".id", 1)[0] for r in references.get(address, {}).get(path, [])
                            if r.endswith(".id") and r.rsplit(".id", 1)[0] in ids), None)
-            _put(values, path, ids[target] if target else UNKNOWN)
+            try:
+                _put(values, path, ids[target] if target else UNKNOWN)
+            except (IndexError, KeyError, TypeError, ValueError, AttributeError):
+                values[path.split(".", 1)[0]] = UNKNOWN  # a shape the plan's values do not have: all of it
         lines = {re.sub(r"\[(\d+)\]", r".\1", k.removeprefix("values.")): v
                  for k, v in line_index(raw, "", {}).items() if k.startswith("values.")}
-        resources.append(azurerm_map.to_resource(str(raw["type"]), values, lines, Location(display, raw.line),
-                                                 address, source="terraform-plan"))
+        try:
+            resources.append(azurerm_map.to_resource(str(raw["type"]), values, lines, Location(display, raw.line),
+                                                     address, source="terraform-plan"))
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError) as error:
+            problems.append(ResourceProblem(Location(display, raw.line),
+                                            f"{address}: values of an unexpected type ({error})"))
     azurerm_map.attach_relations(resources)
-    return resources, []
+    return resources, problems
