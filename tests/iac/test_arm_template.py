@@ -199,8 +199,10 @@ IDENTITY_TEMPLATE = """{
   "metadata": {"_generator": {"name": "bicep", "version": "0.30.23.60470", "templateHash": "1"}},
   "parameters": {"name": {"type": "string", "defaultValue": "agent-id"}},
   "variables": {
+    "clusterId": "[resourceId('Microsoft.ContainerService/managedClusters', 'aks')]",
     "identityId": "[resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', parameters('name'))]",
-    "owner": "[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '8e3af657-a8ff-443c-a75c-2fe8c4bcb635')]"
+    "ownerRole": "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+    "owner": "[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', variables('ownerRole'))]"
   },
   "resources": [
     {
@@ -214,7 +216,7 @@ IDENTITY_TEMPLATE = """{
       "apiVersion": "2023-01-31",
       "name": "[format('{0}/{1}', parameters('name'), 'agent')]",
       "properties": {
-        "issuer": "[reference(resourceId('Microsoft.ContainerService/managedClusters', 'aks')).oidcIssuerProfile.issuerURL]",
+        "issuer": "[reference(variables('clusterId')).oidcIssuerProfile.issuerURL]",
         "subject": "system:serviceaccount:msft-agent:agent",
         "audiences": ["api://AzureADTokenExchange"]
       }
