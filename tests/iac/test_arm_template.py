@@ -248,3 +248,10 @@ def test_identities_credentials_and_role_assignments_match_up() -> None:
     assert assignment.get("properties.roleDefinitionId") == (
         "/subscriptions/{subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/"
         "8e3af657-a8ff-443c-a75c-2fe8c4bcb635")
+
+
+def test_a_template_with_comments_is_read() -> None:
+    text = TEMPLATE_V2.replace('"disableLocalAuth": true', '// keys off\n        "disableLocalAuth": false')
+    account = read_text(text, "infra/main.json").resources[0]
+    assert account.get("properties.disableLocalAuth") is False
+    assert account.location_of("properties.disableLocalAuth") == Location("infra/main.json", 29)

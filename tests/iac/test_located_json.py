@@ -43,3 +43,11 @@ def test_deep_nesting_is_refused_quickly() -> None:
 def test_oversized_text_is_refused_before_parsing() -> None:
     with pytest.raises(JsonProblem, match="byte limit"):
         loads("[" + "1," * (MAX_BYTES // 2) + "1]")
+
+
+def test_comments_as_arm_accepts_them_keep_every_line() -> None:
+    text = ('{\n  // the cache\n  "url": "https://x.example//y", /* inline */ "b": 1,\n  /* two\n     lines */\n'
+            '  "c": "/* not a comment */"\n}')
+    data = loads(text, comments=True)
+    assert data == {"url": "https://x.example//y", "b": 1, "c": "/* not a comment */"}
+    assert line_index(data, "", {}) == {"url": 3, "b": 3, "c": 6}

@@ -49,7 +49,7 @@ def read_text(text: str, display: str, *, parameter_values: Mapping[str, Any] | 
     """A template's text -> its resources; a file that is JSON but no template gives nothing."""
     result = Read()
     try:
-        data = loads(text)
+        data = loads(text, comments=True)
     except JsonProblem as problem:
         result.problems.append(ResourceProblem(Location(display, problem.line), problem.message))
         return result

@@ -36,9 +36,12 @@ class LList(list[Any]):
     lines: list[int]
 
 
-def loads(text: str, *, max_depth: int = MAX_DEPTH) -> Any:
+def loads(text: str, *, max_depth: int = MAX_DEPTH, comments: bool = False) -> Any:
+    """`comments`: `//` and `/* */` comments allowed, as ARM accepts them in templates."""
     if len(text) > MAX_BYTES:
         raise JsonProblem(None, f"{len(text)} bytes, above the {MAX_BYTES} byte limit of an ARM template: not read")
+    if comments and ("//" in text or "/*" in text):
+        text = blank_comments(text)
     try:
         json.loads(text)
     except json.JSONDecodeError as exc:
@@ -46,6 +49,18 @@ def loads(text: str, *, max_depth: int = MAX_DEPTH) -> Any:
     except RecursionError:
         raise JsonProblem(None, f"nested deeper than {max_depth} levels: not read") from None
     return _Walker(text, max_depth).document()
+
+
+_COMMENT_OR_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*|/\*.*?(?:\*/|\Z)', re.DOTALL)
+
+
+def blank_comments(text: str) -> str:
+    """Comments replaced by spaces (newlines kept), so every line and column stays where it was."""
+    def blank(match: re.Match[str]) -> str:
+        token = match.group()
+        return token if token.startswith('"') else re.sub(r"[^\n]", " ", token)
+
+    return _COMMENT_OR_STRING.sub(blank, text)
 
 
 class _Walker:
