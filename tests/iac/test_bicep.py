@@ -117,3 +117,14 @@ def test_the_fixture_main_json_is_what_bicep_emits() -> None:
     assert data["metadata"]["_generator"]["name"] == "bicep"
     module = next(r for r in data["resources"] if r["type"] == "Microsoft.Resources/deployments")
     assert module["properties"]["expressionEvaluationOptions"] == {"scope": "inner"}
+
+
+def test_a_bicepparam_file_sets_parameters(fixture_repo: Repo) -> None:
+    root = fixture_repo("bicep-azd")
+    (root / "infra" / "main.bicepparam").write_text(
+        "using 'main.bicep'\n\nparam prefix = 'prod'\nparam openAiPublicAccess = 'Enabled' // for the demo\n"
+        "param environmentName = readEnvironmentVariable('AZURE_ENV_NAME')\n")
+    declared = load(root)
+    openai = next(r for r in declared.resources if r.is_type("Microsoft.CognitiveServices/accounts"))
+    assert openai.name == "prod-openai"
+    assert openai.get("properties.publicNetworkAccess") == "Enabled"

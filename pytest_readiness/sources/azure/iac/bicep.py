@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pytest_readiness.kube import Location
 from pytest_readiness.sources.azure.iac import arm_template
-from pytest_readiness.sources.azure.model import AzureResource, ResourceProblem
+from pytest_readiness.sources.azure.model import UNKNOWN, AzureResource, ResourceProblem
 
 BUILD_TIMEOUT = 120.0
 _MODULE = re.compile(r"^\s*module\s+\w+\s+'([^']+)'", re.MULTILINE)
@@ -97,11 +97,32 @@ def _sources(entry: Path, display: str) -> list[tuple[str, str]]:
     return found
 
 
+_PARAM = re.compile(r"^\s*param\s+(\w+)\s*=\s*(.+?)\s*$", re.MULTILINE)
+
+
 def _parameters_beside(bicep_file: Path) -> dict[str, object] | None:
+    """`main.parameters.json` (azd), then `main.bicepparam` (`param x = 'literal'`; anything else UNKNOWN)."""
+    values: dict[str, object] = {}
     candidate = bicep_file.with_name(bicep_file.stem + ".parameters.json")
-    if not candidate.is_file():
-        return None
-    return arm_template.parameter_file_values(candidate.read_text(encoding="utf-8-sig", errors="replace"))
+    if candidate.is_file():
+        values.update(arm_template.parameter_file_values(
+            candidate.read_text(encoding="utf-8-sig", errors="replace")) or {})
+    bicepparam = bicep_file.with_suffix(".bicepparam")
+    if bicepparam.is_file():
+        text = bicepparam.read_text(encoding="utf-8-sig", errors="replace")
+        values.update({name: _bicep_literal(value) for name, value in _PARAM.findall(text)})
+    return values or None
+
+
+def _bicep_literal(text: str) -> object:
+    text = text.split("//", 1)[0].strip()
+    if len(text) >= 2 and text[0] == text[-1] == "'" and "${" not in text and "'" not in text[1:-1]:
+        return text[1:-1]
+    if text in ("true", "false"):
+        return text == "true"
+    if re.fullmatch(r"-?\d+", text):
+        return int(text)
+    return UNKNOWN
 
 
 def _error_line(message: str) -> int | None:
