@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 import pytest_readiness.settings  # noqa: E402, F401  (settings first: it imports the IaC options)
 from pytest_readiness.sources.azure.iac.declared import load  # noqa: E402
 
+SUBNET = "/subscriptions/s/resourceGroups/agent-rg/providers/Microsoft.Network/virtualNetworks/v/subnets/e"
 SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
 
 
@@ -68,7 +69,7 @@ resource "azurerm_private_endpoint" "pe{i}" {{
   name                = "pe-{i}"
   location            = "westeurope"
   resource_group_name = "agent-rg"
-  subnet_id           = "/subscriptions/s/resourceGroups/agent-rg/providers/Microsoft.Network/virtualNetworks/v/subnets/e"
+  subnet_id           = "{SUBNET}"
 
   private_service_connection {{
     name                           = "redis"

@@ -15,8 +15,8 @@ from pytest_readiness.sources.azure.iac import azurerm_map
 from pytest_readiness.sources.azure.iac.hcl_expressions import _index, evaluate_raw
 from pytest_readiness.sources.azure.model import UNKNOWN, AzureResource, ResourceProblem
 
-# python-hcl2 parses 20-40 KB a second on a busy CI core (benchmarks/iac_readers.py): hand-written .tf files are far smaller,
-# and a bigger configuration is better given as a `terraform show -json` plan
+# python-hcl2 parses 20-40 KB a second on a busy CI core (benchmarks/iac_readers.py): hand-written .tf
+# files are far smaller, and a bigger configuration is better given as a `terraform show -json` plan
 MAX_FILE_BYTES = 256 * 1024
 MAX_TOTAL_BYTES = 1024 * 1024
 MAX_MODULE_DEPTH = 8
