@@ -203,3 +203,94 @@ def test_malformed_hcl_names_file_and_line(tmp_path: Path, text: str, line: int 
     assert problem.location.path == "terraform/main.tf" and problem.message.startswith("invalid HCL")
     if line is not None:
         assert problem.location.line == line
+
+
+LOOPS = '''
+locals {
+  prefix = "${var.env}-agent"
+  tags   = { env = var.env, owner = "platform" }
+}
+
+variable "env" {
+  default = "prod"
+}
+
+variable "allowed" {
+  type    = list(object({ name = string, port = string }))
+  default = [{ name = "https", port = "443" }]
+}
+
+resource "azurerm_subnet" "pods" {
+  count                = 2
+  name                 = "pods-${count.index}"
+  resource_group_name  = "rg"
+  virtual_network_name = "vnet"
+  address_prefixes     = ["10.0.${count.index}.0/24"]
+}
+
+resource "azurerm_kubernetes_cluster" "aks" {
+  name                = "${local.prefix}-aks"
+  location            = "westeurope"
+  resource_group_name = "rg"
+  dns_prefix          = local.prefix
+  tags                = local.tags
+
+  default_node_pool {
+    name           = "system"
+    vm_size        = "Standard_D4s_v5"
+    vnet_subnet_id = azurerm_subnet.pods[0].id
+  }
+
+  identity {
+    type = "SystemAssigned"
+  }
+}
+
+resource "azurerm_network_security_group" "dynamic" {
+  name                = "${local.prefix}-nsg"
+  location            = "westeurope"
+  resource_group_name = "rg"
+
+  dynamic "security_rule" {
+    for_each = var.allowed
+    content {
+      name                       = security_rule.value.name
+      priority                   = 100
+      direction                  = "Inbound"
+      access                     = "Allow"
+      protocol                   = "Tcp"
+      source_port_range          = "*"
+      destination_port_range     = security_rule.value.port
+      source_address_prefix      = "*"
+      destination_address_prefix = "*"
+    }
+  }
+}
+
+resource "azurerm_key_vault" "each" {
+  for_each            = toset(["a", "b"])
+  name                = "kv-${each.key}"
+  location            = "westeurope"
+  resource_group_name = "rg"
+  tenant_id           = "00000000-0000-0000-0000-000000000000"
+  sku_name            = "standard"
+}
+'''
+
+
+def test_locals_count_for_each_and_dynamic_blocks(tmp_path: Path) -> None:
+    (tmp_path / "terraform").mkdir()
+    (tmp_path / "terraform" / "main.tf").write_text(LOOPS)
+    declared = load(tmp_path)
+    aks = _one(declared, "Microsoft.ContainerService/managedClusters")
+    assert aks.name == "prod-agent-aks" and aks.tags == {"env": "prod", "owner": "platform"}
+    subnet = declared.by_id(aks.get("properties.agentPoolProfiles")[0]["vnetSubnetID"])
+    assert subnet is not None and subnet.name == "azurerm_subnet.pods"  # `pods-${count.index}`: copy unknown
+    assert subnet.id.endswith("/virtualNetworks/vnet/subnets/{azurerm_subnet.pods}")
+    nsg = _one(declared, "Microsoft.Network/networkSecurityGroups")
+    assert nsg.get("properties.securityRules") is UNKNOWN  # generated rules: never judged as "no rules"
+    assert nsg.location_of("properties.securityRules") == Location(
+        "terraform/main.tf", line_of(tmp_path / "terraform" / "main.tf", 'dynamic "security_rule"'))
+    vault = _one(declared, "Microsoft.KeyVault/vaults")
+    assert vault.name == "azurerm_key_vault.each"  # one declaration for every copy; its name is per copy
+    assert vault.get("properties.enablePurgeProtection") is False

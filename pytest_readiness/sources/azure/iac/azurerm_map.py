@@ -64,10 +64,12 @@ def _text(value: Any, fallback: str) -> str:
     return value if isinstance(value, str) and value else fallback
 
 
-def resource_id(tf_type: str, values: dict[str, Any]) -> str:
+def resource_id(tf_type: str, values: dict[str, Any], address: str = "name") -> str:
+    """The ARM id the resource will have; parts not known yet are `{placeholders}` (an unknown name is
+    the Terraform address, so references to it still find it)."""
     arm_type = ARM_TYPES[tf_type]
     group = _text(values.get("resource_group_name"), RESOURCE_GROUP)
-    name = _text(values.get("name"), "{name}")
+    name = _text(values.get("name"), f"{{{address}}}")
     prefix = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{group}/providers"
     if tf_type == "azurerm_subnet":
         return f"{prefix}/Microsoft.Network/virtualNetworks/{_text(values.get('virtual_network_name'), '{vnet}')}" \
@@ -547,7 +549,7 @@ def to_resource(tf_type: str, values: dict[str, Any], lines: dict[str, int], ori
     name = values.get("name")
     tags = values.get("tags")
     return AzureResource(
-        type=ARM_TYPES[tf_type], id=resource_id(tf_type, values),
+        type=ARM_TYPES[tf_type], id=resource_id(tf_type, values, address),
         name=name if isinstance(name, str) else address, location=location if isinstance(location, str) else "",
         properties=tree.get("properties", {}), origin=origin, source=source,
         kind=tree.get("kind", "") if isinstance(tree.get("kind"), str) else "", sku=tree.get("sku", {}),

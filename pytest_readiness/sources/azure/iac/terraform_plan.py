@@ -89,7 +89,8 @@ def read_text(text: str, display: str) -> tuple[list[AzureResource], list[Resour
                     raw.get("type") in azurerm_map.ARM_TYPES:
                 values = dict(raw.get("values") or {})
                 planned.append((raw, values))
-    ids = {str(raw.get("address")): azurerm_map.resource_id(str(raw["type"]), values) for raw, values in planned}
+    ids = {str(raw.get("address")): azurerm_map.resource_id(str(raw["type"]), values, str(raw.get("address")))
+           for raw, values in planned}
     resources: list[AzureResource] = []
     problems: list[ResourceProblem] = []
     for raw, values in planned:
