@@ -48,6 +48,9 @@ def test_without_a_cli_or_prebuilt_json_the_entry_point_is_unverified(fixture_re
     assert [u.location for u in declared.unverified] == [Location("infra/main.bicep")]  # not the module too
     reason = declared.unverified[0].message
     assert "`bicep`" in reason and "`az`" in reason and "main.json" in reason
+    # what the file declares is not known: each type a check looks for is unreadable, not absent
+    assert declared.unreadable["Microsoft.Cache/redis"] == reason
+    assert declared.unreadable["Microsoft.CognitiveServices/accounts"] == reason
 
 
 def test_the_cli_compiles_and_lines_point_into_the_bicep_source(fixture_repo: Repo, only_path: Path,

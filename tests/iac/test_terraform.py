@@ -133,6 +133,8 @@ def test_a_registry_module_is_named_unverified(tf: Path) -> None:
     main = tf / "terraform" / "main.tf"
     assert [(u.location, "Azure/naming/azurerm 0.4.1" in u.message) for u in declared.unverified] == [
         (Location("terraform/main.tf", line_of(main, 'module "aks_naming"')), True)]
+    assert "Microsoft.Cache/redis" not in declared.unreadable  # declared here: checked
+    assert "Azure/naming/azurerm" in declared.unreadable["Microsoft.Network/networkSecurityGroups/securityRules"]
 
 
 @pytest.mark.parametrize(("file", "old", "new", "path", "value"), [

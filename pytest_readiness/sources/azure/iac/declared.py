@@ -10,6 +10,7 @@ from typing import Any
 from pytest_readiness.kube import Location
 from pytest_readiness.outcomes import Unverified
 from pytest_readiness.sources.azure.iac import arm_template, bicep, discovery, relations, terraform, terraform_plan
+from pytest_readiness.sources.azure.iac.azurerm_map import ARM_TYPES
 from pytest_readiness.sources.azure.iac.discovery import DEFAULT_DIRS
 from pytest_readiness.sources.azure.iac.located_json import MAX_BYTES
 from pytest_readiness.sources.azure.model import AzureResource, ResourceProblem, ResourceSet
@@ -76,6 +77,7 @@ def load(project: Path, paths: tuple[str, ...] = (), tfvars: tuple[str, ...] = (
         result.problems.extend(problems)
         result.unverified.extend(unverified)
     result.resources = relations.normalize_subnets(result.resources)
+    _unreadable_types(result)
     if not (result.resources or result.problems or result.unverified or found.bicep or found.terraform_dirs):
         where = ", ".join(paths) if paths else ", ".join(f"{d}/" for d in DEFAULT_DIRS)
         raise Unverified(f"no ARM template, Bicep or Terraform found in {where}: set --readiness-iac "
@@ -89,3 +91,16 @@ def _parameters_beside(template: Path) -> dict[str, Any] | None:
         return None
     return arm_template.parameter_file_values(candidate.read_text(encoding="utf-8-sig", errors="replace"))
 
+
+def _unreadable_types(result: ResourceSet) -> None:
+    """Input not read (Bicep without its CLI, a registry module) could declare any type: a type the
+    rest of the IaC does not declare is unreadable with that reason, not absent."""
+    if not result.unverified:
+        return
+    reason = "; ".join(u.message for u in result.unverified[:3])
+    if len(result.unverified) > 3:
+        reason += f" (and {len(result.unverified) - 3} more)"
+    declared = {r.type.lower() for r in result.resources}
+    for resource_type in ARM_TYPES.values():
+        if resource_type.lower() not in declared and "/" in resource_type and not resource_type.startswith("terraform"):
+            result.unreadable[resource_type] = reason
