@@ -89,6 +89,7 @@ def test_relations_only_the_code_shows(tf: Path) -> None:
     aks = _one(declared, "Microsoft.ContainerService/managedClusters")
     subnet = declared.by_id(aks.get("properties.agentPoolProfiles")[0]["vnetSubnetID"])
     assert subnet is not None and subnet.name == "aks"
+    assert subnet.get("properties.addressPrefix") == "10.10.0.0/22"  # one prefix: ARM's addressPrefix
     nsg = _one(declared, "Microsoft.Network/networkSecurityGroups")
     assert subnet.get("properties.networkSecurityGroup.id") == nsg.id  # the association, declared apart
     association = tf / "terraform" / "nsg_association.tf"

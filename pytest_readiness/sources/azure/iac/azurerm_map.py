@@ -365,8 +365,16 @@ def _nsg_rule(b: _Builder) -> None:
         b.set(f"properties.{arm}", tf)
 
 
+def _one_prefix(prefixes: Any) -> Any:
+    return prefixes[0] if isinstance(prefixes, list) and len(prefixes) == 1 else prefixes
+
+
 def _subnet_properties(b: _Builder, prefix: str = "") -> None:
-    b.set("properties.addressPrefixes", prefix + "address_prefixes")
+    prefixes = b.get(prefix + "address_prefixes")
+    if isinstance(prefixes, list) and len(prefixes) == 1:  # ARM reports one prefix as addressPrefix
+        b.set("properties.addressPrefix", prefix + "address_prefixes", _one_prefix)
+    else:
+        b.set("properties.addressPrefixes", prefix + "address_prefixes")
     b.set("properties.addressPrefix", prefix + "address_prefix")
     b.set("properties.networkSecurityGroup.id", prefix + "security_group")
     endpoints = b.get(prefix + "service_endpoints")
@@ -483,7 +491,6 @@ def _identity_resource(b: _Builder) -> None:
     if isinstance(name, str):
         b.put("properties.principalId", principal_placeholder(name))
         b.put("properties.clientId", principal_placeholder(name, "clientId"))
-        b.defaults["properties.principalId"] = "assigned by Azure at creation: a placeholder until then"
     else:
         b.put("properties", {})
 
