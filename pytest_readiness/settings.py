@@ -15,6 +15,7 @@ import pytest
 
 from pytest_readiness.decisions.options import DecisionOptions
 from pytest_readiness.reporting.options import ReportOptions
+from pytest_readiness.sources.azure.iac.options import IacOptions
 from pytest_readiness.sources.azure.options import AzureOptions
 from pytest_readiness.sources.image.options import ImageOptions
 from pytest_readiness.sources.kube.options import KubeOptions
@@ -24,13 +25,15 @@ from pytest_readiness.sources.repo.options import RepoOptions
 from pytest_readiness.sources.service.options import ServiceOptions
 
 OptionBlocks = (
-    RepoOptions, KubeOptions, ServiceOptions, AzureOptions, ImageOptions, ManualOptions, DecisionOptions, ReportOptions
+    RepoOptions, KubeOptions, ServiceOptions, AzureOptions, IacOptions, ImageOptions, ManualOptions, DecisionOptions,
+    ReportOptions,
 )
 
 
 @dataclass(frozen=True)
 class Settings(
-    ReportOptions, DecisionOptions, ManualOptions, ImageOptions, AzureOptions, ServiceOptions, KubeOptions, RepoOptions
+    ReportOptions, DecisionOptions, ManualOptions, ImageOptions, IacOptions, AzureOptions, ServiceOptions, KubeOptions,
+    RepoOptions,
 ):
     """Every option of the run, one flat namespace: each source's block plus the decisions' and reports'.
 

@@ -46,7 +46,7 @@ SOURCES: tuple[Source, ...] = (
     Source("service", "live", "the running service", "--readiness-url", f"{_P}.service.options:ServiceOptions",
            (f"{_P}.service.fixtures",)),
     Source("azure", "azure", "Azure Resource Manager", "--readiness-azure-subscription",
-           f"{_P}.azure.options:AzureOptions", (f"{_P}.azure.fixtures",),
+           f"{_P}.azure.options:AzureOptions", (f"{_P}.azure.fixtures", f"{_P}.azure.iac.fixtures"),
            markers={"azure_types(*types)": "run a check taking azure_resource on resources of these types only"}),
     Source("image", "image", "the built container image", "--readiness-image",
            f"{_P}.image.options:ImageOptions", (f"{_P}.image.fixtures",)),

@@ -53,6 +53,8 @@ class AzureResource:
     defaults: Mapping[str, str] = field(default_factory=dict, compare=False)
     # "properties.minimumTlsVersion" -> line of the attribute in the file it was declared in
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
+    # a property declared in another file than the resource (a Terraform association): path -> file:line
+    elsewhere: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def ref(self) -> str:
@@ -78,6 +80,8 @@ class AzureResource:
 
     def location_of(self, path: str) -> Location:
         """file:line of a declared property where known, else the resource's own origin."""
+        if path in self.elsewhere:
+            return self.elsewhere[path]
         line = self.lines.get(path)
         return Location(self.origin.path, line) if line else self.origin
 
@@ -109,6 +113,8 @@ class ResourceSet:
     problems: list[ResourceProblem] = field(default_factory=list)
     # resource types this source could list; a type it could not (403) maps to the reason
     unreadable: dict[str, str] = field(default_factory=dict)
+    # inputs present but not read for want of a tool or a fetch (Bicep CLI, registry modules): unverified
+    unverified: list[ResourceProblem] = field(default_factory=list)
 
     def of_type(self, resource_type: str) -> list[AzureResource]:
         return [r for r in self.resources if r.is_type(resource_type)]

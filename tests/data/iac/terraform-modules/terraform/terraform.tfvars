@@ -1,0 +1,3 @@
+location         = "swedencentral"
+purge_protection = true
+redis_tls        = "1.2"
