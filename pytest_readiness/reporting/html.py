@@ -12,12 +12,14 @@ from typing import Any
 import pytest
 
 from pytest_readiness.decisions.verdict import RunReport
-from pytest_readiness.reporting.terminal import baseline_lines, waiver_lines
+from pytest_readiness.reporting.terminal import baseline_lines, policy_text, waiver_lines
 from pytest_readiness.results import Status
 
 COLUMNS = (("checkid", "Check", True), ("category", "Category", True), ("priority", "Priority", True),
            ("readiness", "Status", True), ("evidence", "Evidence", False))
 EVIDENCE_SHOWN = 3
+VERDICT_CLASS = {"ready": "readiness-ready", "not ready": "readiness-not-ready",
+                 "not verified": "readiness-not-verified"}
 
 
 def _table(head: list[str], rows: list[list[object]]) -> str:
@@ -31,7 +33,7 @@ def _pre(title: str, lines: list[str]) -> str:
 
 
 def summary_html(report: RunReport) -> list[str]:
-    verdict = "READY" if report.verdict.passed else "NOT READY: " + "; ".join(report.verdict.reasons)
+    verdict = report.verdict.headline + (": " + "; ".join(report.verdict.reasons) if report.verdict.reasons else "")
     quick = _table(
         ["Category", "Status", "Score", *(s.value.replace("_", " ") for s in Status), "Priority"],
         [[c.name.title(), c.status, "-" if c.score is None else f"{c.score:.0f}%",
@@ -45,8 +47,8 @@ def summary_html(report: RunReport) -> list[str]:
     )
     parts = [
         "<h2>Production readiness</h2>",
-        f'<p class="readiness-verdict"><strong>{escape(verdict)}</strong> (fail-on={escape(report.policy.fail_on)}'
-        f"{', strict' if report.policy.strict else ''}, today={report.today} UTC)</p>",
+        f'<p class="readiness-verdict {VERDICT_CLASS[report.verdict.state]}"><strong>{escape(verdict)}</strong>'
+        f" ({escape(policy_text(report))})</p>",
         "<h3>Quick Assessment</h3>", quick,
         f"<h3>Sign-off ({escape(report.readiness_file)})</h3>", signoff,
         _pre("Waivers", waiver_lines(report)),

@@ -4,6 +4,7 @@ waivers, the exit policy and the reports."""
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 from collections.abc import Generator
 from pathlib import Path
 
@@ -44,6 +45,15 @@ def workload_of(item: pytest.Item) -> KubeObject | None:
     kube, cluster = params.get("kube_param"), params.get("cluster_param")
     workload = getattr(kube, "workload", None) or getattr(getattr(cluster, "live", None), "workload", None)
     return workload.obj if workload is not None else None
+
+
+def id_patterns(values: tuple[str, ...]) -> list[str]:
+    """`SEC-NON-ROOT,SEC-LIVE-*` (flags may repeat, ini lines may hold several) -> upper-case patterns."""
+    return [part.strip().upper() for value in values for part in value.split(",") if part.strip()]
+
+
+def matches(check_id: str, patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatchcase(check_id.upper(), pattern) for pattern in patterns)
 
 
 def result_order(result: CheckResult) -> tuple[int, str, str, str]:
@@ -116,7 +126,8 @@ class ReadinessRuntime:
         except ValueError as exc:
             raise pytest.UsageError(str(exc)) from None
         self.settings = settings
-        self.policy = Policy(settings.fail_on, settings.strict, settings.fail_on_new, settings.ignore_annotations)
+        self.policy = Policy(settings.fail_on, settings.strict, settings.fail_on_new, settings.ignore_annotations,
+                             settings.allow_unverified)
         self.baseline: Baseline | None = None
         if settings.baseline:
             try:
@@ -155,6 +166,28 @@ class ReadinessRuntime:
         if self._local_book is None:
             self._local_book = self._new_book()
         return self._local_book
+
+    def pytest_itemcollected(self, item: pytest.Item) -> None:
+        """`-k SEC-NON-ROOT` and `-k Deployment/msft-agent` select what they name."""
+        check = check_of(item)
+        if check is not None:
+            item.extra_keyword_matches.update(filter(None, (check.id, target_of(item, check))))
+
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        """--readiness-check / --readiness-skip-check: the others are deselected (not run, out of scope)."""
+        wanted, unwanted = id_patterns(self.settings.check), id_patterns(self.settings.skip_check)
+        if not wanted and not unwanted:
+            return
+        kept: list[pytest.Item] = []
+        dropped: list[pytest.Item] = []
+        for item in items:
+            check = check_of(item)
+            chosen = check is None or (
+                (not wanted or matches(check.id, wanted)) and not matches(check.id, unwanted))
+            (kept if chosen else dropped).append(item)
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = kept
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
@@ -277,9 +310,9 @@ class ReadinessRuntime:
     def _exit_status(self, status: int, report: RunReport) -> int:
         if status not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not report.results:
             return status
-        if self.other_failures or not report.verdict.passed:
+        if self.other_failures:
             return pytest.ExitCode.TESTS_FAILED
-        return pytest.ExitCode.OK
+        return report.verdict.exit_status
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         from pytest_readiness.reporting.terminal import summary_lines
@@ -289,5 +322,5 @@ class ReadinessRuntime:
             return
         for title, lines in summary_lines(report):
             terminalreporter.section(title, sep="=" if title.startswith("production readiness") else "-")
-            for line in lines:
-                terminalreporter.write_line(line)
+            for line, colour in lines:
+                terminalreporter.write_line(line, **({colour: True} if colour else {}))
