@@ -25,6 +25,8 @@ from pytest_readiness.settings import Settings
 from pytest_readiness.sources.kube.model import KubeObject
 from pytest_readiness.sources.manual.attestation import readiness_file_of
 
+EVIDENCE_SECTION = "readiness evidence"
+LOG_ATTRIBUTE = "readiness_log"
 _FAILURE_EXCEPTIONS = (AssertionError, pytest.fail.Exception, SourceError)
 
 
@@ -109,7 +111,7 @@ def _longrepr(check: Check, result: CheckResult) -> str:
         lines.append(str(result.waiver))
     if result.change:
         lines.append(f"baseline: {result.change.value}")
-    if check.remediation and result.status in (Status.FAILED, Status.WAIVED):
+    if check.remediation and result.status in (Status.FAILED, Status.ERROR, Status.WAIVED):
         lines.append("remediation:")
         lines.extend(f"  {line}" for line in check.remediation.splitlines())
     return mask_in_text("\n".join(lines))
@@ -263,6 +265,9 @@ class ReadinessRuntime:
             if mask_in_text(text) != original:
                 report.longrepr = mask_in_text(text)
         report.sections = [(title, mask_in_text(content)) for title, content in report.sections]
+        if result.status is Status.PASSED and result.evidence:  # -rP / -rA show it in "PASSES"
+            report.sections.append((EVIDENCE_SECTION, "\n".join(str(e) for e in result.evidence)))
+        setattr(report, LOG_ATTRIBUTE, _longrepr(check, result))  # the HTML row's log
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str] | None:
