@@ -55,7 +55,7 @@ def html_rows(path: Path) -> dict[str, str]:
         for test in tests:
             cells = "".join(test["resultsTableRow"])
             check_id = re.search(r'<td class="col-checkid">([^<]*)</td>', cells)
-            status = re.search(r'<td class="col-readiness">([^<]*)</td>', cells)
+            status = re.search(r'<td class="col-readiness[^"]*">([^<]*)</td>', cells)
             test_id = re.search(r'<td class="col-testId">([^<]*)</td>', cells)
             assert check_id and status and test_id, cells
             target = re.search(r"\[(.*)\]$", html.unescape(test_id.group(1)))
