@@ -1,5 +1,11 @@
 """The hooks that run only under --readiness: settings, fixtures, outcomes into the result model,
-waivers, the exit policy and the reports."""
+waivers, the exit policy and the reports.
+
+Where a check runs (an xdist worker, or the only process), `pytest_runtest_makereport` builds its
+result and puts it on the test report (`reporting.wire`); where pytest reports (the controller, or
+the same process), `pytest_runtest_logreport` collects it, and the session's end waives, compares,
+decides and writes every report from what was collected, in one order whatever the scheduling.
+"""
 
 from __future__ import annotations
 
