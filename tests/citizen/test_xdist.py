@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,23 +53,31 @@ def verdict_section(run: UserRun) -> list[str]:
     return section
 
 
-def both(example: Callable[..., Path], name: str, *args: str) -> tuple[UserRun, UserRun]:
-    serial = run_pytest(example(name, f"{name}-serial"), "--readiness", *REPORTS, *args)
-    parallel = run_pytest(example(name, f"{name}-xdist"), "--readiness", "-n", "2", *REPORTS, *args)
-    return serial, parallel
+CASES = {
+    "agent-good": ("agent-good", ()),  # NOT VERIFIED: live checks without targets
+    "agent-good-static": ("agent-good", ("-m", "static or manual")),  # READY for its scope
+    "agent-gaps": ("agent-gaps", ("--readiness-fail-on=critical",)),  # NOT READY, below-policy failures
+}
 
 
-@pytest.mark.parametrize(("name", "args"), [
-    ("agent-good", ()),
-    ("agent-good", ("-m", "static or manual")),
-    ("agent-gaps", ()),
-    ("agent-gaps", ("--readiness-fail-on=critical",)),
-])
-def test_serial_and_xdist_agree_on_every_report(example: Callable[..., Path], name: str,
-                                                args: tuple[str, ...]) -> None:
-    serial, parallel = both(example, name, *args)
+def pair(tmp_path: Path, case: str) -> tuple[UserRun, UserRun]:
+    """The case run once serially and once under `-n 2`, each in its own copy of the example."""
+    from tests.conftest import EXAMPLES
+
+    name, args = CASES[case]
+    runs = []
+    for mode in ("serial", "xdist"):
+        project = tmp_path / mode / name
+        shutil.copytree(EXAMPLES / name, project, ignore=shutil.ignore_patterns("__pycache__"))
+        runs.append(run_pytest(project, "--readiness", *(("-n", "2") if mode == "xdist" else ()), *REPORTS, *args))
+    return runs[0], runs[1]
+
+
+@pytest.mark.parametrize(("case", "status"), [("agent-good", 101), ("agent-good-static", 0), ("agent-gaps", 1)])
+def test_serial_and_xdist_agree_on_every_report(tmp_path: Path, case: str, status: int) -> None:
+    serial, parallel = pair(tmp_path, case)
     assert "bringing up nodes" in parallel.output or "created: 2/2 workers" in parallel.output, parallel.output
-    assert parallel.returncode == serial.returncode, parallel.output[-3000:]
+    assert parallel.returncode == serial.returncode == status, parallel.output[-3000:]
     s_json, p_json = comparable_json(serial), comparable_json(parallel)
     assert s_json["results"], serial.output[-3000:]
     assert p_json == s_json
@@ -78,13 +86,14 @@ def test_serial_and_xdist_agree_on_every_report(example: Callable[..., Path], na
     assert case_properties(parallel.junit()) == case_properties(serial.junit())
     assert verdict_section(parallel) == verdict_section(serial)
     assert "quick assessment" in parallel.output
+    if case == "agent-gaps":
+        failures_reached_the_controller(parallel)
 
 
-def test_xdist_failures_reach_the_controller(example: Callable[..., Path]) -> None:
-    run = run_pytest(example("agent-gaps"), "--readiness", "-n", "2", *REPORTS)
+def failures_reached_the_controller(run: UserRun) -> None:
     data = run.json()
-    assert run.returncode == 1
     assert data["verdict"]["ready"] is False and data["totals"]["failed"] > 10
+    assert data["verdict"]["not_gating"], "--readiness-fail-on reached the controller"
     assert len(data["results"]) > 100
     sarif = json.loads((run.cwd / "report.sarif").read_text())
     assert sarif["runs"][0]["results"], "no SARIF results under xdist"
