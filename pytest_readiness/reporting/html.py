@@ -86,6 +86,7 @@ def summary_html(report: RunReport) -> list[str]:
         f"<p>{escape(scope)}</p>",
         "<h3>Quick Assessment</h3>", quick,
         f"<h3>Sign-off ({escape(report.readiness_file)})</h3>", signoff,
+        _pre("Unverified: the biggest causes", [str(c) for c in report.verdict.causes[:5]]),
         _pre("Waivers", waiver_lines(report)),
         _pre("Baseline", baseline_lines(report)),
         _pre("Problems in readiness inputs", [str(p) for p in report.problems]),
