@@ -101,7 +101,55 @@ def pytest_configure(config: pytest.Config) -> None:
     for source in SOURCES:
         for module in source.fixtures:
             config.pluginmanager.register(importlib.import_module(module), f"readiness-{module}")
-    extra = [str(resolved.resolve(p)) for p in resolved.paths]
-    # The folder, so node ids read `test_security.py::...`; runtime collects its modules whatever
-    # the project's python_files says.
-    config.args[:] = [str(CHECKLIST_DIR), *extra]
+    extra = [resolved.resolve(p) for p in resolved.paths]
+    requested = requested_node_ids(config, extra)
+    # The folder, so node ids read `test_security.py::...`; ChecklistCollection collects its modules
+    # whatever the project's python_files says. Node ids on the command line select within it.
+    config.args[:] = [str(CHECKLIST_DIR), *map(str, extra)]
+    if requested:
+        config.pluginmanager.register(NodeIdSelection(requested), "readiness-node-ids")
+
+
+def requested_node_ids(config: pytest.Config, extra: list[Path]) -> list[str]:
+    """The node ids (or module paths) the command line names among the checks, as the run's node ids.
+
+    A node id printed by a run (`test_security.py::test_x[Deployment/app]`) names a checklist module,
+    not a file in the project. A path in an extra check folder (--readiness-paths) is kept relative
+    to the rootdir. Other arguments (the project's own tests, `.`) are not part of a readiness run.
+    """
+    if config.args_source is not pytest.Config.ArgsSource.ARGS:
+        return []
+    requested = []
+    for arg in config.args:
+        path, sep, rest = arg.partition("::")
+        local = config.invocation_params.dir / path
+        shipped = CHECKLIST_DIR / Path(path).name
+        if not local.exists() and shipped.name.startswith("test_") and shipped.is_file():
+            requested.append(f"{shipped.name}{sep}{rest}")
+        elif local.exists() and any(local.resolve().is_relative_to(e) for e in extra):
+            relative = local.resolve().relative_to(config.rootpath).as_posix()
+            requested.append(f"{relative}{sep}{rest}")
+    return requested
+
+
+class NodeIdSelection:
+    """Keeps the items the command line's node ids name, as pytest does for paths it collects."""
+
+    def __init__(self, requested: list[str]) -> None:
+        self.requested = requested
+
+    def names(self, nodeid: str) -> bool:
+        return any(self.names_one(wanted, nodeid) for wanted in self.requested)
+
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        kept = [item for item in items if self.names(item.nodeid)]
+        if len(kept) < len(items):
+            config.hook.pytest_deselected(items=[item for item in items if not self.names(item.nodeid)])
+            items[:] = kept
+        missing = [wanted for wanted in self.requested if not any(self.names_one(wanted, i.nodeid) for i in kept)]
+        if missing:
+            raise pytest.UsageError(f"not found among the readiness checks: {', '.join(missing)}")
+
+    @staticmethod
+    def names_one(wanted: str, nodeid: str) -> bool:
+        return nodeid == wanted or nodeid.startswith((wanted + "::", wanted + "["))

@@ -1,18 +1,22 @@
 """The run's verdict: exit policy, per-category scores, and the one `RunReport` every report renders.
 
-Exit policy: a failed or errored check at or above --readiness-fail-on fails the run (with
---readiness-fail-on-new only when it is new against the baseline); --readiness-strict adds unverified
-critical checks; any problem in readiness.toml fails the run. The score is reported, never a gate.
+Three verdicts. NOT READY (exit 1): a failed or errored check at or above --readiness-fail-on (with
+--readiness-fail-on-new only when it is new against the baseline), any problem in readiness.toml, and
+with --readiness-strict an unverified critical check. NOT VERIFIED (exit 101, as InSpec's skipped
+controls): nothing fails, but a critical check in scope is unverified; --readiness-allow-unverified
+accepts that. READY (exit 0) otherwise. Checks a selection left out (-m, -k, --readiness-check,
+--readiness-skip-check) are "not run": out of scope, named in the verdict, never counted as READY
+for the checklist. The score is reported, never a gate.
 """
 
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from pytest_readiness.api import lookup
-from pytest_readiness.catalog import CATEGORIES, CATEGORY_PRIORITY, PRIORITIES
+from pytest_readiness.catalog import CATEGORIES, CATEGORY_PRIORITY, PRIORITIES, load_catalog
 from pytest_readiness.decisions.baseline import Baseline
 from pytest_readiness.decisions.waivers import WaiverBook, WaiverRecord, annotation_records, file_records
 from pytest_readiness.results import Change, CheckResult, Status
@@ -25,26 +29,65 @@ PRIORITY_WEIGHT = {"critical": 4, "high": 3, "medium": 2, "low": 1}
 WORST_FIRST = (Status.ERROR, Status.FAILED, Status.UNVERIFIED, Status.WAIVED, Status.PASSED, Status.NOT_APPLICABLE)
 
 
+READY, NOT_READY, NOT_VERIFIED = "ready", "not ready", "not verified"
+EXIT_CODES = {READY: 0, NOT_READY: 1, NOT_VERIFIED: 101}
+CAUSES_SHOWN = 3
+
+
 @dataclass(frozen=True)
 class Policy:
     fail_on: str = "low"
     strict: bool = False
     fail_on_new: bool = False
     ignore_annotations: bool = False
+    allow_unverified: bool = False
 
     def gates(self, result: CheckResult) -> bool:
+        """A failure the policy counts, or (strict) an unverified critical check."""
         if result.status.counts_as_failure:
             at_or_above = PRIORITIES.index(result.check.priority) <= PRIORITIES.index(self.fail_on)
             return at_or_above and (not self.fail_on_new or result.change is Change.NEW)
-        return self.strict and result.status is Status.UNVERIFIED and result.check.priority == "critical"
+        return self.strict and unverified_critical(result)
+
+    def stops_unverified(self, result: CheckResult) -> bool:
+        """An unverified critical check that keeps the run from READY (NOT VERIFIED) unless accepted."""
+        return not self.strict and not self.allow_unverified and unverified_critical(result)
+
+
+def unverified_critical(result: CheckResult) -> bool:
+    return result.status is Status.UNVERIFIED and result.check.priority == "critical"
+
+
+@dataclass(frozen=True)
+class Cause:
+    """Unverified results that share one missing input: one fix verifies them all."""
+
+    count: int
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.count} {'check' if self.count == 1 else 'checks'}: {self.text}"
 
 
 @dataclass(frozen=True)
 class Verdict:
     passed: bool
     reasons: list[str]
-    gating: list[str]  # result keys that fail the run
+    gating: list[str]  # result keys that fail the run (or keep it from READY)
     not_gating: list[str]  # failures reported but below the policy
+    state: str = READY  # ready, not ready, not verified
+    selected: int = 0  # checks (ids) this run ran
+    not_run: list[str] = field(default_factory=list)  # catalog checks the selection left out
+    causes: list[Cause] = field(default_factory=list)  # the biggest causes of unverified results
+
+    @property
+    def exit_status(self) -> int:
+        return EXIT_CODES[self.state]
+
+    @property
+    def headline(self) -> str:
+        word = self.state.upper()
+        return f"{word} for {self.selected} selected checks; {len(self.not_run)} not run" if self.not_run else word
 
 
 @dataclass(frozen=True)
@@ -140,10 +183,32 @@ def categories(results: list[CheckResult]) -> list[CategorySummary]:
     return summaries
 
 
+def unverified_causes(results: list[CheckResult]) -> list[Cause]:
+    """Unverified results grouped by what is missing (the reason up to its first ': '), biggest first."""
+    groups: dict[str, list[str]] = {}
+    for result in results:
+        if result.status is Status.UNVERIFIED:
+            message = result.message.splitlines()[0] if result.message else "no reason given"
+            groups.setdefault(message.split(": ")[0], []).append(message)
+    causes = []
+    for head, messages in groups.items():
+        text = messages[0] if len(set(messages)) == 1 else f"{head} (e.g. {messages[0].removeprefix(head + ': ')})"
+        causes.append(Cause(len(messages), text if len(text) <= 200 else text[:197] + "..."))
+    causes.sort(key=lambda c: (-c.count, c.text))
+    return causes
+
+
+def not_run(results: list[CheckResult]) -> list[str]:
+    """Catalog checks with no result: a marker, -k or --readiness-(skip-)check left them out."""
+    ran = {r.check.id for r in results}
+    return [check_id for check_id in load_catalog() if check_id not in ran]
+
+
 def decide(results: list[CheckResult], policy: Policy, problems: list[Problem]) -> Verdict:
     gating = [r for r in results if policy.gates(r)]
     failures = [r for r in gating if r.status.counts_as_failure]
     unverified = [r for r in gating if r.status is Status.UNVERIFIED]
+    unseen = [r for r in results if policy.stops_unverified(r)]
     reasons = []
     if failures:
         scope = f"at or above {policy.fail_on}" + (" and new against the baseline" if policy.fail_on_new else "")
@@ -152,8 +217,13 @@ def decide(results: list[CheckResult], policy: Policy, problems: list[Problem]) 
         reasons.append(f"strict: {len(unverified)} critical checks unverified")
     if problems:
         reasons.append(f"{len(problems)} problems in readiness inputs (readiness.toml, waiver annotations)")
+    blocked = bool(reasons)
+    if unseen:
+        reasons.append(f"{len(unseen)} critical checks unverified (accept with --readiness-allow-unverified)")
+    state = NOT_READY if blocked else NOT_VERIFIED if unseen else READY
     not_gating = [r.key for r in results if r.status.counts_as_failure and not policy.gates(r)]
-    return Verdict(not reasons, reasons, [r.key for r in gating], not_gating)
+    return Verdict(state == READY, reasons, [r.key for r in gating + unseen], not_gating, state,
+                   len({r.check.id for r in results}), not_run(results), unverified_causes(results))
 
 
 def signoff_rows(file: ReadinessFile, results: list[CheckResult], today: date) -> list[SignOffRow]:

@@ -11,7 +11,7 @@ from typing import Any
 from pytest_readiness.decisions.verdict import RunReport
 from pytest_readiness.results import CheckResult, EvidenceItem
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 def tool_version() -> str:
@@ -56,9 +56,11 @@ def to_json(report: RunReport, project: Path) -> dict[str, Any]:
         "project": str(project),
         "readiness_file": report.readiness_file,
         "policy": asdict(report.policy),
-        "verdict": {"ready": report.verdict.passed, "exit_status": report.exit_status,
-                    "reasons": report.verdict.reasons, "gating": report.verdict.gating,
-                    "not_gating": report.verdict.not_gating},
+        "verdict": {"ready": report.verdict.passed, "state": report.verdict.state,
+                    "exit_status": report.exit_status, "reasons": report.verdict.reasons,
+                    "gating": report.verdict.gating, "not_gating": report.verdict.not_gating,
+                    "selected_checks": report.verdict.selected, "not_run": report.verdict.not_run,
+                    "unverified_causes": [asdict(c) for c in report.verdict.causes]},
         "totals": report.totals,
         "categories": [asdict(c) for c in report.categories],
         "results": [_result(r) for r in report.results],

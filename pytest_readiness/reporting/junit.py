@@ -17,10 +17,13 @@ def add_global_properties(config: pytest.Config, report: RunReport) -> None:
     if xml is None:
         return
     add = xml.add_global_property
-    add("readiness_verdict", "ready" if report.verdict.passed else "not ready")
+    add("readiness_verdict", report.verdict.state)
+    add("readiness_selected_checks", report.verdict.selected)
+    add("readiness_not_run_checks", len(report.verdict.not_run))
     add("readiness_exit_status", report.exit_status)
     add("readiness_fail_on", report.policy.fail_on)
     add("readiness_strict", str(report.policy.strict).lower())
+    add("readiness_allow_unverified", str(report.policy.allow_unverified).lower())
     add("readiness_today", report.today.isoformat())
     for status, number in report.totals.items():
         add(f"readiness_{status}", number)

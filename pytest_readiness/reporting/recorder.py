@@ -1,8 +1,16 @@
 """The hooks that run only under --readiness: settings, fixtures, outcomes into the result model,
-waivers, the exit policy and the reports."""
+waivers, the exit policy and the reports.
+
+Where a check runs (an xdist worker, or the only process), `pytest_runtest_makereport` builds its
+result and puts it on the test report (`reporting.wire`); where pytest reports (the controller, or
+the same process), `pytest_runtest_logreport` collects it, and the session's end waives, compares,
+decides and writes every report from what was collected, in one order whatever the scheduling.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import fnmatch
 from collections.abc import Generator
 from pathlib import Path
 
@@ -10,11 +18,12 @@ import pytest
 
 from pytest_readiness import session
 from pytest_readiness.api import Evidence, NotApplicable, SourceError, Unverified, lookup
-from pytest_readiness.catalog import Check
+from pytest_readiness.catalog import CATEGORIES, Check
 from pytest_readiness.decisions.baseline import Baseline
 from pytest_readiness.decisions.baseline import load as load_baseline
 from pytest_readiness.decisions.verdict import Policy, RunReport, assemble
 from pytest_readiness.decisions.waivers import WaiverBook, object_key
+from pytest_readiness.reporting import wire
 from pytest_readiness.results import CheckResult, EvidenceItem, Location, ResultStore, Status
 from pytest_readiness.secrets import mask_in_text
 from pytest_readiness.session import REPORT_KEY, RESULT_KEY, STORE_KEY, SourceCache, session_today
@@ -22,6 +31,8 @@ from pytest_readiness.settings import Settings
 from pytest_readiness.sources.kube.model import KubeObject
 from pytest_readiness.sources.manual.attestation import readiness_file_of
 
+EVIDENCE_SECTION = "readiness evidence"
+LOG_ATTRIBUTE = "readiness_log"
 _FAILURE_EXCEPTIONS = (AssertionError, pytest.fail.Exception, SourceError)
 
 
@@ -42,6 +53,20 @@ def workload_of(item: pytest.Item) -> KubeObject | None:
     kube, cluster = params.get("kube_param"), params.get("cluster_param")
     workload = getattr(kube, "workload", None) or getattr(getattr(cluster, "live", None), "workload", None)
     return workload.obj if workload is not None else None
+
+
+def id_patterns(values: tuple[str, ...]) -> list[str]:
+    """`SEC-NON-ROOT,SEC-LIVE-*` (flags may repeat, ini lines may hold several) -> upper-case patterns."""
+    return [part.strip().upper() for value in values for part in value.split(",") if part.strip()]
+
+
+def matches(check_id: str, patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatchcase(check_id.upper(), pattern) for pattern in patterns)
+
+
+def result_order(result: CheckResult) -> tuple[int, str, str, str]:
+    category = CATEGORIES.index(result.check.category) if result.check.category in CATEGORIES else len(CATEGORIES)
+    return category, result.check.id, result.target, result.nodeid
 
 
 def _status(report: pytest.TestReport, call: pytest.CallInfo[None]) -> Status | None:
@@ -92,7 +117,7 @@ def _longrepr(check: Check, result: CheckResult) -> str:
         lines.append(str(result.waiver))
     if result.change:
         lines.append(f"baseline: {result.change.value}")
-    if check.remediation and result.status in (Status.FAILED, Status.WAIVED):
+    if check.remediation and result.status in (Status.FAILED, Status.ERROR, Status.WAIVED):
         lines.append("remediation:")
         lines.extend(f"  {line}" for line in check.remediation.splitlines())
     return mask_in_text("\n".join(lines))
@@ -109,7 +134,8 @@ class ReadinessRuntime:
         except ValueError as exc:
             raise pytest.UsageError(str(exc)) from None
         self.settings = settings
-        self.policy = Policy(settings.fail_on, settings.strict, settings.fail_on_new, settings.ignore_annotations)
+        self.policy = Policy(settings.fail_on, settings.strict, settings.fail_on_new, settings.ignore_annotations,
+                             settings.allow_unverified)
         self.baseline: Baseline | None = None
         if settings.baseline:
             try:
@@ -119,9 +145,9 @@ class ReadinessRuntime:
         elif settings.fail_on_new:
             raise pytest.UsageError("--readiness-fail-on-new needs --readiness-baseline (a previous JSON report)")
         self._book: WaiverBook | None = None
+        self._local_book: WaiverBook | None = None
         self.other_failures = 0
-        self.workloads: dict[tuple[str, str], KubeObject] = {}
-        self.workload_by_node: dict[str, tuple[str, str]] = {}
+        self.received: list[tuple[CheckResult, KubeObject | None]] = []
         if config.pluginmanager.hasplugin("html"):
             from pytest_readiness.reporting.html import HtmlHooks
 
@@ -131,37 +157,61 @@ class ReadinessRuntime:
         """Report and baseline paths are relative to the directory pytest was started in."""
         return self.config.invocation_params.dir / value
 
+    def _new_book(self) -> WaiverBook:
+        file = readiness_file_of(self.config)
+        return WaiverBook(file.waivers, self.today, not self.settings.ignore_annotations)
+
     @property
     def book(self) -> WaiverBook:
+        """The run's waivers, applied where the results are collected: what the reports list as applied."""
         if self._book is None:
-            file = readiness_file_of(self.config)
-            self._book = WaiverBook(file.waivers, self.today, not self.settings.ignore_annotations)
+            self._book = self._new_book()
         return self._book
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        for item in items:  # the workloads this run checks, for annotation waivers
-            obj = workload_of(item)
-            if obj is not None:
-                self.workloads.setdefault(object_key(obj), obj)
-                self.workload_by_node[item.nodeid] = object_key(obj)
+    @property
+    def local_book(self) -> WaiverBook:
+        """The same waivers, applied where a check ran, so its pytest report shows WAIVED."""
+        if self._local_book is None:
+            self._local_book = self._new_book()
+        return self._local_book
+
+    def pytest_itemcollected(self, item: pytest.Item) -> None:
+        """`-k SEC-NON-ROOT` and `-k Deployment/msft-agent` select what they name."""
+        check = check_of(item)
+        if check is not None:
+            item.extra_keyword_matches.update(filter(None, (check.id, target_of(item, check))))
+
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        """--readiness-check / --readiness-skip-check: the others are deselected (not run, out of scope)."""
+        wanted, unwanted = id_patterns(self.settings.check), id_patterns(self.settings.skip_check)
+        if not wanted and not unwanted:
+            return
+        kept: list[pytest.Item] = []
+        dropped: list[pytest.Item] = []
+        for item in items:
+            check = check_of(item)
+            chosen = check is None or (
+                (not wanted or matches(check.id, wanted)) and not matches(check.id, unwanted))
+            (kept if chosen else dropped).append(item)
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = kept
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        """In the process that ran the check: the result travels on the report, which tells the same story."""
         report = yield
         check = check_of(item)
         if check is None or call.when == "teardown" or RESULT_KEY in item.stash:
-            if report.failed and not hasattr(report, "wasxfail"):
-                self.other_failures += 1
             return report
         status = _status(report, call)
         if status is None:
             return report
         exc = call.excinfo.value if call.excinfo else None
         evidence = item.stash.get(session.EVIDENCE_KEY, Evidence())
-        result = CheckResult(
+        raw = CheckResult(
             check=check,
             nodeid=item.nodeid,
             target=target_of(item, check),
@@ -170,11 +220,10 @@ class ReadinessRuntime:
             evidence=_masked(evidence.items),
             findings=_masked(evidence.findings) or _source_error_finding(exc),
         )
-        self.book.apply(result, workload_of(item))
-        if self.baseline is not None:
-            result.change = self.baseline.change_of(result)
+        workload = workload_of(item)
+        setattr(report, wire.ATTRIBUTE, wire.dump(raw, workload))
+        result = self._decide(dataclasses.replace(raw), workload, self.local_book)
         item.stash[RESULT_KEY] = result
-        self.config.stash[STORE_KEY].add(result)
         properties = [
             ("readiness_id", check.id),
             ("category", check.category),
@@ -188,6 +237,20 @@ class ReadinessRuntime:
         report.user_properties.extend(properties)
         self._shape_report(report, item, check, result, exc)
         return report
+
+    def _decide(self, result: CheckResult, workload: KubeObject | None, book: WaiverBook) -> CheckResult:
+        book.apply(result, workload)
+        if self.baseline is not None:
+            result.change = self.baseline.change_of(result)
+        return result
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """In the process that reports (the xdist controller, or the only one): collect the results."""
+        payload = getattr(report, wire.ATTRIBUTE, None)
+        if payload is not None:
+            self.received.append(wire.load(payload))
+        elif report.failed and not hasattr(report, "wasxfail"):
+            self.other_failures += 1
 
     def _shape_report(self, report: pytest.TestReport, item: pytest.Item, check: Check, result: CheckResult,
                       exc: BaseException | None) -> None:
@@ -208,6 +271,9 @@ class ReadinessRuntime:
             if mask_in_text(text) != original:
                 report.longrepr = mask_in_text(text)
         report.sections = [(title, mask_in_text(content)) for title, content in report.sections]
+        if result.status is Status.PASSED and result.evidence:  # -rP / -rA show it in "PASSES"
+            report.sections.append((EVIDENCE_SECTION, "\n".join(str(e) for e in result.evidence)))
+        setattr(report, LOG_ATTRIBUTE, _longrepr(check, result))  # the HTML row's log
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str] | None:
@@ -219,9 +285,12 @@ class ReadinessRuntime:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         from pytest_readiness.reporting import junit
 
+        if hasattr(self.config, "workerinput"):
+            return  # an xdist worker: its results travelled to the controller on the reports
+        results, workloads, workload_by_node = self._collected()
         report = assemble(
-            self.config.stash[STORE_KEY].results, readiness_file_of(self.config), self.book, self.policy,
-            self.today, self.baseline, self.workloads, self.workload_by_node,
+            results, readiness_file_of(self.config), self.book, self.policy,
+            self.today, self.baseline, workloads, workload_by_node,
         )
         report.exit_status = self._exit_status(int(session.exitstatus), report)
         self.config.stash[REPORT_KEY] = report
@@ -236,12 +305,25 @@ class ReadinessRuntime:
         junit.add_global_properties(self.config, report)
         session.exitstatus = report.exit_status
 
+    def _collected(self) -> tuple[list[CheckResult], dict[tuple[str, str], KubeObject], dict[str, tuple[str, str]]]:
+        """The received results in one order whatever the scheduling, waived and compared once, here."""
+        received = sorted(self.received, key=lambda pair: result_order(pair[0]))
+        store = self.config.stash[STORE_KEY]
+        workloads: dict[tuple[str, str], KubeObject] = {}
+        workload_by_node: dict[str, tuple[str, str]] = {}
+        for raw, workload in received:
+            store.add(self._decide(raw, workload, self.book))
+            if workload is not None:
+                workloads.setdefault(object_key(workload), workload)
+                workload_by_node[raw.nodeid] = object_key(workload)
+        return store.results, workloads, workload_by_node
+
     def _exit_status(self, status: int, report: RunReport) -> int:
         if status not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not report.results:
             return status
-        if self.other_failures or not report.verdict.passed:
+        if self.other_failures:
             return pytest.ExitCode.TESTS_FAILED
-        return pytest.ExitCode.OK
+        return report.verdict.exit_status
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         from pytest_readiness.reporting.terminal import summary_lines
@@ -251,5 +333,5 @@ class ReadinessRuntime:
             return
         for title, lines in summary_lines(report):
             terminalreporter.section(title, sep="=" if title.startswith("production readiness") else "-")
-            for line in lines:
-                terminalreporter.write_line(line)
+            for line, colour in lines:
+                terminalreporter.write_line(line, **({colour: True} if colour else {}))

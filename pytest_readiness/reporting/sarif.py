@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -22,29 +23,79 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
 BASE_ID = "PROJECTROOT"
+# Where docs/ is published; the one place to change for a fork or a mirror.
+DOCS_URL = "https://github.com/pytest-readiness/pytest-readiness/blob/main/docs"
+
+
+# A path named in a message or remediation: `deployment/kubernetes/deployment.yaml:44`, `docs/`.
+PATH_IN_TEXT = re.compile(r"(?<![\w/.:-])((?:[\w.-]+/)*[\w-]+(?:\.[A-Za-z0-9]+)+|(?:[\w.-]+/)+)(?::(\d+))?")
 
 
 def relative_uri(location: Location | None, project: Path) -> str | None:
-    """The file's path relative to the project, or None when it is no file in the project."""
-    if location is None or not location.line:
+    """The path relative to the project (a directory ends in `/`), or None when it is not in the project."""
+    if location is None:
         return None
     path = Path(location.path)
+    if ":" in location.path.split("/")[0] or location.path.startswith("<"):
+        return None  # env:NAME, cluster:ctx/..., <stdin>
     if path.is_absolute():
         try:
             path = path.resolve().relative_to(project)
         except ValueError:
             return None
     posix = PurePosixPath(path.as_posix())
-    if ":" in location.path.split("/")[0] or location.path.startswith("<") or ".." in posix.parts:
-        return None  # env:NAME, cluster:ctx/..., <stdin>
-    return str(posix)
+    if ".." in posix.parts or str(posix) == ".":
+        return None
+    on_disk = project / path
+    if location.line:
+        return str(posix)
+    if on_disk.is_dir():
+        return f"{posix}/"
+    return str(posix) if on_disk.is_file() else None
+
+
+def _paths_in(text: str, project: Path, nearest: bool) -> list[Location]:
+    """Paths in `text` that are in the project; with `nearest`, a path not there yet gives its nearest
+    existing folder (where the missing thing belongs)."""
+    found = []
+    for match in PATH_IN_TEXT.finditer(text):
+        path = match.group(1).rstrip("/") or match.group(1)
+        line = int(match.group(2)) if match.group(2) else None
+        candidate = Path(path)
+        while nearest and not (project / candidate).exists() and len(candidate.parts) > 1:
+            candidate, line = candidate.parent, None
+        location = Location(candidate.as_posix(), line)
+        if (project / candidate).exists() and relative_uri(location, project):
+            found.append(location)
+    return found
 
 
 def _located(result: CheckResult, project: Path) -> list[EvidenceItem]:
+    """Where a failure shows: its findings, else its first located evidence, else the file a message
+    names, else the folder its remediation says the missing thing belongs in."""
     found = [f for f in result.findings if relative_uri(f.location, project)]
     if found:
         return found
-    return [e for e in result.evidence if relative_uri(e.location, project)][:1]
+    evidence = [e for e in result.evidence if relative_uri(e.location, project)][:1]
+    if evidence:
+        return evidence
+    headline = result.message.splitlines()[0] if result.message else result.check.title
+    for text, nearest in ((result.message, False), (result.check.remediation, True)):
+        places = _paths_in(text, project, nearest)
+        if places:
+            return [EvidenceItem(places[0], headline)]
+    return []
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a Markdown heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def help_uri(check: Check) -> str:
+    """The check's section in docs/checks/ (cluster checks are documented in cluster.md)."""
+    page = "cluster" if check.verify == "cluster" else check.category
+    return f"{DOCS_URL}/checks/{page}.md#{_slug(f'{check.id}: {check.title}')}"
 
 
 def _rule(check: Check) -> dict[str, Any]:
@@ -58,6 +109,7 @@ def _rule(check: Check) -> dict[str, Any]:
         "shortDescription": {"text": check.title},
         "fullDescription": {"text": check.summary or check.title},
         "help": {"text": check.remediation or check.summary or check.title},
+        "helpUri": help_uri(check),
         "defaultConfiguration": {"level": LEVEL[check.priority]},
         "properties": properties,
     }
@@ -65,17 +117,17 @@ def _rule(check: Check) -> dict[str, Any]:
 
 def _result(result: CheckResult, item: EvidenceItem, rule_index: int, project: Path) -> dict[str, Any]:
     uri = relative_uri(item.location, project)
-    assert item.location is not None and item.location.line
+    assert item.location is not None and uri is not None
+    physical: dict[str, Any] = {"artifactLocation": {"uri": uri, "uriBaseId": BASE_ID}}
+    if not uri.endswith("/"):  # a file: its line, or its first line for what is missing from it
+        physical["region"] = {"startLine": item.location.line or 1}
     fingerprint = hashlib.sha256(f"{result.key}|{uri}|{item.detail}".encode()).hexdigest()[:32]
     sarif: dict[str, Any] = {
         "ruleId": result.check.id,
         "ruleIndex": rule_index,
         "level": LEVEL[result.check.priority],
         "message": {"text": f"{result.check.title}: {item.detail}"},
-        "locations": [{"physicalLocation": {
-            "artifactLocation": {"uri": uri, "uriBaseId": BASE_ID},
-            "region": {"startLine": item.location.line},
-        }}],
+        "locations": [{"physicalLocation": physical}],
         "partialFingerprints": {"readinessFinding/v1": fingerprint},
         "properties": {"target": result.target, "status": result.status.value, "key": result.key},
     }

@@ -3,31 +3,40 @@
 from __future__ import annotations
 
 from pytest_readiness.catalog import PRIORITIES
-from pytest_readiness.decisions.verdict import RunReport
+from pytest_readiness.decisions.verdict import NOT_READY, NOT_VERIFIED, READY, RunReport
 from pytest_readiness.results import CheckResult, Status
 
 COLUMNS = (Status.PASSED, Status.FAILED, Status.ERROR, Status.WAIVED, Status.UNVERIFIED, Status.NOT_APPLICABLE)
 HEADINGS = ("passed", "failed", "error", "waived", "unverified", "n/a")
-Section = tuple[str, list[str]]
+# A line and its colour (pytest's TerminalWriter markup name, "" for none): --color decides if it shows.
+Line = tuple[str, str]
+Section = tuple[str, list[Line]]
+VERDICT_COLOUR = {READY: "green", NOT_READY: "red", NOT_VERIFIED: "yellow"}
+STATUS_COLOUR = {"PASS": "green", "FAIL": "red", "INCOMPLETE": "yellow"}
 
 
 def _score(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}%"
 
 
-def quick_assessment(report: RunReport) -> list[str]:
+def quick_assessment(report: RunReport) -> list[Line]:
     header = f"{'Category':<14} {'Status':<11} {'Score':>6} " + " ".join(f"{h:>10}" for h in HEADINGS) + "  Priority"
-    lines = [header, "-" * len(header)]
+    lines = [(header, ""), ("-" * len(header), "")]
     for c in report.categories:
         numbers = " ".join(f"{c.counts[s.value]:>10}" for s in COLUMNS)
-        lines.append(f"{c.name.title():<14} {c.status:<11} {_score(c.score):>6} {numbers}  {c.priority}")
+        lines.append((f"{c.name.title():<14} {c.status:<11} {_score(c.score):>6} {numbers}  {c.priority}",
+                      STATUS_COLOUR.get(c.status, "")))
     total = " ".join(f"{report.totals[s.value]:>10}" for s in COLUMNS)
     overall = "FAIL" if any(c.status == "FAIL" for c in report.categories) else (
         "INCOMPLETE" if report.totals[Status.UNVERIFIED.value] else "PASS")
-    lines.append(f"{'Total':<14} {overall:<11} {'':>6} {total}")
-    lines.append("score: passed share of applicable checks, weighted critical 4, high 3, medium 2, low 1 "
-                 "(never the gate; see docs/reports.md)")
+    lines.append((f"{'Total':<14} {overall:<11} {'':>6} {total}", STATUS_COLOUR[overall]))
+    lines.append(("score: passed share of applicable checks, weighted critical 4, high 3, medium 2, low 1 "
+                  "(never the gate; see docs/reports.md)", ""))
     return lines
+
+
+def plain(lines: list[str]) -> list[Line]:
+    return [(line, "") for line in lines]
 
 
 def one_line(result: CheckResult) -> str:
@@ -93,21 +102,34 @@ def baseline_lines(report: RunReport) -> list[str]:
     return lines
 
 
-def verdict_lines(report: RunReport) -> list[str]:
+def policy_text(report: RunReport) -> str:
     policy = report.policy
-    settings = f"fail-on={policy.fail_on}" + (", strict" if policy.strict else "") + (
+    return f"fail-on={policy.fail_on}" + (", strict" if policy.strict else "") + (
+        ", allow-unverified" if policy.allow_unverified and not policy.strict else "") + (
         ", fail-on-new" if policy.fail_on_new else "") + f", today={report.today} (UTC)"
-    if report.verdict.passed:
-        lines = [f"READY ({settings})"]
-    else:
-        lines = [f"NOT READY ({settings}): " + "; ".join(report.verdict.reasons)]
-    below = report.verdict.not_gating
+
+
+def verdict_lines(report: RunReport) -> list[Line]:
+    verdict = report.verdict
+    head = f"{verdict.headline} ({policy_text(report)})"
+    if verdict.reasons:
+        head += ": " + "; ".join(verdict.reasons)
+    lines = [(head, VERDICT_COLOUR[verdict.state])]
+    below = verdict.not_gating
     if below:
         more = " ..." if len(below) > 5 else ""
-        lines.append(f"{len(below)} failures below the policy do not fail the run: {', '.join(below[:5])}{more}")
+        lines.append((f"{len(below)} failures below the policy do not fail the run: {', '.join(below[:5])}{more}",
+                      ""))
     unverified = report.totals[Status.UNVERIFIED.value]
     if unverified:
-        lines.append(f"{unverified} checks unverified (input absent or needs attestation): see the skip reasons (-rs)")
+        lines.append((f"{unverified} checks unverified (input absent or needs attestation); the biggest causes:",
+                      "yellow"))
+        lines += [(f"  {cause}", "yellow") for cause in verdict.causes[:3]]
+        if len(verdict.causes) > 3:
+            lines.append((f"  ... and {len(verdict.causes) - 3} more causes: see the skip reasons (-rs)", ""))
+    if verdict.not_run:
+        lines.append((f"{len(verdict.not_run)} checks not run (left out by -m, -k or --readiness-check): "
+                      "out of this run's scope, not verified by it", ""))
     return lines
 
 
@@ -115,13 +137,13 @@ def summary_lines(report: RunReport) -> list[Section]:
     sections: list[Section] = [("production readiness: quick assessment", quick_assessment(report))]
     worst = worst_failures(report)
     if worst:
-        sections.append(("worst failures by priority", worst))
-    sections.append((f"sign-off ({report.readiness_file})", signoff_table(report)))
+        sections.append(("worst failures by priority", [(line, "red") for line in worst]))
+    sections.append((f"sign-off ({report.readiness_file})", plain(signoff_table(report))))
     if report.waivers:
-        sections.append(("waivers", waiver_lines(report)))
+        sections.append(("waivers", plain(waiver_lines(report))))
     if report.baseline:
-        sections.append(("baseline", baseline_lines(report)))
+        sections.append(("baseline", plain(baseline_lines(report))))
     if report.problems:
-        sections.append(("problems in readiness inputs", [str(p) for p in report.problems]))
+        sections.append(("problems in readiness inputs", [(str(p), "red") for p in report.problems]))
     sections.append(("readiness verdict", verdict_lines(report)))
     return sections

@@ -73,7 +73,9 @@ def test_without_readiness_toml_every_manual_item_is_unverified(verdict) -> None
     run = verdict({}, *MANUAL)
     assert set(run.run.statuses.values()) == {"unverified"}
     assert "there is no readiness.toml in the project" in run.message("OBS-ON-CALL")
-    assert run.ret == 0  # unverified alone does not fail the run (see strict)
+    # Unverified fails nothing, but the critical sign-offs and recovery items keep it from READY.
+    assert run.ret == 101 and run.report["verdict"]["state"] == "not verified"
+    assert "SEC-SIGNOFF-SECURITY" in run.report["verdict"]["gating"]
 
 
 @pytest.mark.parametrize(

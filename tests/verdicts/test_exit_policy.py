@@ -39,14 +39,26 @@ def test_an_error_gates_like_a_failure(verdict) -> None:
     assert run.ret == 1
 
 
-@pytest.mark.parametrize(("unverified", "strict", "exit_code"), [
-    ("ORG_CRITICAL", False, 0), ("ORG_CRITICAL", True, 1), ("ORG_HIGH", True, 0),
+@pytest.mark.parametrize(("unverified", "options", "exit_code"), [
+    ("ORG_CRITICAL", (), 101),
+    ("ORG_CRITICAL", ("--readiness-strict",), 1),
+    ("ORG_CRITICAL", ("--readiness-allow-unverified",), 0),
+    ("ORG_CRITICAL", ("--readiness-strict", "--readiness-allow-unverified"), 1),  # strict wins
+    ("ORG_HIGH", ("--readiness-strict",), 0),
+    ("ORG_HIGH", (), 0),
 ])
-def test_strict_fails_on_unverified_critical_checks(verdict, unverified: str, strict: bool, exit_code: int) -> None:
-    run = verdict(switches(**{unverified: "unverified"}), *VCHECKS, *(["--readiness-strict"] if strict else []))
+def test_unverified_critical_checks_are_not_verified_and_strict_makes_them_not_ready(
+        verdict, unverified: str, options: tuple[str, ...], exit_code: int) -> None:
+    run = verdict(switches(**{unverified: "unverified"}), *VCHECKS, *options)
     assert run.ret == exit_code
-    if exit_code:
+    assert run.report["verdict"]["exit_status"] == exit_code
+    assert run.report["verdict"]["state"] == {0: "ready", 1: "not ready", 101: "not verified"}[exit_code]
+    if exit_code == 1:
         assert run.report["verdict"]["reasons"] == ["strict: 1 critical checks unverified"]
+    if exit_code == 101:
+        assert run.report["verdict"]["reasons"] == [
+            "1 critical checks unverified (accept with --readiness-allow-unverified)"]
+    if exit_code:
         assert run.report["verdict"]["gating"] == ["ORG-CRITICAL"]
 
 

@@ -55,7 +55,7 @@ def html_rows(path: Path) -> dict[str, str]:
         for test in tests:
             cells = "".join(test["resultsTableRow"])
             check_id = re.search(r'<td class="col-checkid">([^<]*)</td>', cells)
-            status = re.search(r'<td class="col-readiness">([^<]*)</td>', cells)
+            status = re.search(r'<td class="col-readiness[^"]*">([^<]*)</td>', cells)
             test_id = re.search(r'<td class="col-testId">([^<]*)</td>', cells)
             assert check_id and status and test_id, cells
             target = re.search(r"\[(.*)\]$", html.unescape(test_id.group(1)))
@@ -152,7 +152,8 @@ def test_sarif_lists_readiness_toml_problems_as_notifications(verdict) -> None:
 def test_html_has_readiness_columns_summary_and_remediation(mixed: VerdictRun) -> None:
     page = (mixed.path / "report.html").read_text()
     for header in ('data-column-type="checkid">Check', 'data-column-type="category">Category',
-                   'data-column-type="priority">Priority', 'data-column-type="readiness">Status', "<th>Evidence</th>"):
+                   'data-column-type="priority">Priority', 'data-column-type="readiness">Status',
+                   '<th class="col-evidence">Evidence</th>'):
         assert header in page
     assert "<h3>Quick Assessment</h3>" in page and "NOT READY" in page
     assert "Sign-off (readiness.toml)" in page and "Final Approval" in page
