@@ -3,6 +3,7 @@ waivers, the exit policy and the reports."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Generator
 from pathlib import Path
 
@@ -98,6 +99,16 @@ def _longrepr(check: Check, result: CheckResult) -> str:
     return mask_in_text("\n".join(lines))
 
 
+def _incomplete(exitstatus: int, collection_errors: list[str]) -> str:
+    """Why the run did not complete (collection errors, an internal error, an interruption), or ""."""
+    if collection_errors:
+        shown = ", ".join(collection_errors[:3]) + (" ..." if len(collection_errors) > 3 else "")
+        return f"the run did not complete: {len(collection_errors)} collection errors ({shown})"
+    if exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
+        return f"the run did not complete (pytest exit status {exitstatus})"
+    return ""
+
+
 class ReadinessRuntime:
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         self.config = config
@@ -120,6 +131,7 @@ class ReadinessRuntime:
             raise pytest.UsageError("--readiness-fail-on-new needs --readiness-baseline (a previous JSON report)")
         self._book: WaiverBook | None = None
         self.other_failures = 0
+        self.collection_errors: list[str] = []
         self.workloads: dict[tuple[str, str], KubeObject] = {}
         self.workload_by_node: dict[str, tuple[str, str]] = {}
         if config.pluginmanager.hasplugin("html"):
@@ -145,6 +157,10 @@ class ReadinessRuntime:
             if obj is not None:
                 self.workloads.setdefault(object_key(obj), obj)
                 self.workload_by_node[item.nodeid] = object_key(obj)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append(report.nodeid or "collection")
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
@@ -223,7 +239,13 @@ class ReadinessRuntime:
             self.config.stash[STORE_KEY].results, readiness_file_of(self.config), self.book, self.policy,
             self.today, self.baseline, self.workloads, self.workload_by_node,
         )
+        incomplete = _incomplete(int(session.exitstatus), self.collection_errors)
+        if incomplete:  # no report may say ready when the run did not complete
+            report.verdict = dataclasses.replace(report.verdict, passed=False,
+                                                 reasons=[incomplete, *report.verdict.reasons])
         report.exit_status = self._exit_status(int(session.exitstatus), report)
+        if incomplete and report.exit_status == pytest.ExitCode.OK:
+            report.exit_status = pytest.ExitCode.TESTS_FAILED
         self.config.stash[REPORT_KEY] = report
         if self.settings.json:
             from pytest_readiness.reporting.json_report import write_json
