@@ -15,8 +15,8 @@ import pytest
 from pytest_readiness.api import SourceError, Unverified
 from pytest_readiness.results import Location
 from pytest_readiness.session import cache_of, settings_of
-from pytest_readiness.sources.reading import quote
 from pytest_readiness.sources.kube.model import Container, ObjectSet, ParseProblem, Workload
+from pytest_readiness.sources.reading import quote
 
 if TYPE_CHECKING:
     from pytest_readiness.sources.kube.cluster import ClusterSnapshot

@@ -90,8 +90,10 @@ def _object(data: Mapping[str, Any], node: yaml.Node, display: str) -> KubeObjec
     return KubeObject(data, Location(display, node.start_mark.line + 1), lines=lines)
 
 
-def parse_text(text: str, display: str,
-               limits: yaml_reader.YamlLimits = yaml_reader.DEFAULT_LIMITS) -> tuple[list[KubeObject], list[ParseProblem]]:
+Parsed = tuple[list[KubeObject], list[ParseProblem]]
+
+
+def parse_text(text: str, display: str, limits: yaml_reader.YamlLimits = yaml_reader.DEFAULT_LIMITS) -> Parsed:
     """The Kubernetes objects of a YAML stream; a wrongly shaped or refused document is a problem at its line,
     and the other documents are still read. A syntax error ends the stream at its line."""
     found: list[KubeObject | ParseProblem] = []
@@ -267,7 +269,8 @@ def load_for_run(config: pytest.Config, settings: Settings) -> ObjectSet:
     """`load` with the run's Helm options, reading stdin past pytest's capture."""
     helm = HelmOptions(tuple(settings.resolve(v) for v in settings.helm_values), settings.helm_release)
     return load(settings.project, settings.manifests, helm=helm,
-                read_stdin=lambda: read_stdin_uncaptured(config, settings.max_file_bytes + 1), max_bytes=settings.max_file_bytes,
+                read_stdin=lambda: read_stdin_uncaptured(config, settings.max_file_bytes + 1),
+                max_bytes=settings.max_file_bytes,
                 outside_bases=settings.kustomize_outside_bases)
 
 

@@ -210,7 +210,7 @@ def selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, st
     if any(labels.get(k) != v for k, v in match_labels.items()):
         return False
     for expr in mappings_at(selector, "matchExpressions"):
-        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
+        key, op, values = str(expr.get("key")), expr.get("operator"), expr.get("values") or []
         if not isinstance(values, list):
             return False
         if op == "In" and labels.get(key) not in values:

@@ -175,7 +175,8 @@ CONTAINER = _not_null(mapping({
     "resources": RESOURCES, "securityContext": SECURITY_CONTEXT,
     "livenessProbe": PROBE, "readinessProbe": PROBE, "startupProbe": PROBE,
     "volumeMounts": _entries({"name": scalar(), "mountPath": scalar(), "readOnly": boolean}),
-    "command": listing(scalar()), "args": listing(scalar()), "lifecycle": mapping({"preStop": mapping(), "postStart": mapping()}),
+    "command": listing(scalar()), "args": listing(scalar()),
+    "lifecycle": mapping({"preStop": mapping(), "postStart": mapping()}),
 }))
 POD_SPEC = mapping({
     "containers": listing(CONTAINER), "initContainers": listing(CONTAINER), "ephemeralContainers": listing(CONTAINER),
