@@ -132,11 +132,6 @@ def listing(items: Shape | None = None) -> Shape:
     return check
 
 
-def _entries(fields: Mapping[str, Shape] | None = None) -> Shape:
-    """A list of mappings (every entry must be a mapping)."""
-    return listing(mapping(fields or {}))
-
-
 def _not_null(shape: Shape) -> Shape:
     def check(value: Any, path: str, key: str) -> Iterator[ShapeProblem]:
         if value is None:
@@ -145,6 +140,11 @@ def _not_null(shape: Shape) -> Shape:
             yield from shape(value, path, key)
 
     return check
+
+
+def _entries(fields: Mapping[str, Shape] | None = None) -> Shape:
+    """A list of mappings (every entry must be a mapping, null included)."""
+    return listing(_not_null(mapping(fields or {})))
 
 
 STRINGS = mapping(values=scalar())
