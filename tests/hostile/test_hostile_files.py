@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile.conftest import DEPLOYMENT, HostileRun, replace_in
+from pytest_readiness.sources.kube import manifests
+from tests.hostile.conftest import DEPLOYMENT, HostileRun, copy_good, replace_in
 
 MANIFESTS = "deployment/kubernetes"
 CONFIG = "config/agent.toml"
@@ -99,35 +100,69 @@ CASES: dict[str, tuple[Callable[[Path], None], tuple[str, ...], str]] = {
 }
 
 
-@pytest.mark.slow
+def _load_error(project: Path, relative: str, options: tuple[str, ...]) -> str:
+    """What the reader of `relative` says about it: its problem or its error."""
+    from pytest_readiness.api import SourceError
+    from pytest_readiness.sources.repo import agent_config, dockerfile
+
+    limit = int(float(options[0].split("=")[1]) * 2**20) if options else 8 * 2**20
+    try:
+        if relative.startswith(MANIFESTS):
+            return "\n".join(str(p) for p in manifests.load(project, MANIFESTS, max_bytes=limit).problems)
+        if relative == CONFIG:
+            agent_config.load(project, CONFIG, max_bytes=limit)
+        else:
+            dockerfile.load(project, DOCKERFILE, limit)
+    except SourceError as error:
+        return str(error)
+    return ""
+
+
 @pytest.mark.parametrize("case", list(CASES))
-def test_a_hostile_file_is_an_error_naming_it_and_the_run_ends(
-        case: str, hostile_project: Path, hostile_run: Callable[..., HostileRun]) -> None:
+def test_a_hostile_file_is_refused_by_its_reader_naming_it(case: str, tmp_path: Path) -> None:
+    project = copy_good(tmp_path / "project")
     breaks, options, fragment = CASES[case]
-    breaks(hostile_project)
+    breaks(project)
 
-    run = hostile_run(*options, timeout=300)
+    said = _load_error(project, fragment.split(":")[0], options)
 
-    assert run.result.ret == 1, run.output[-3000:]
-    assert "Traceback" not in run.output and "INTERNALERROR" not in run.output, run.output[-3000:]
-    assert run.ready is False
-    assert fragment in run.error_text(), run.error_text()[:2000]
-    errors = [r for r in run.report["results"] if r["status"] == "error"] if run.report else []
-    assert all(len(r["message"]) < 2000 for r in errors)
+    assert fragment in said, said[:2000]
+    assert len(said) < 2000
 
 
 @pytest.mark.slow
-def test_a_hostile_readiness_file_is_a_problem_and_never_ready(
+def test_hostile_files_in_one_run_are_errors_naming_them_and_the_run_ends(
         hostile_project: Path, hostile_run: Callable[..., HostileRun]) -> None:
+    """The hangs and crashes of the issue, all at once: the run ends, names each file, and is not ready."""
+    together = ("manifest-fifo", "manifest-dev-zero", "configmap-170k-keys", "config-invalid-utf8",
+                "dockerfile-only-continuations")
+    for case in together:
+        CASES[case][0](hostile_project)
     fifo("readiness.toml")(hostile_project)
 
     run = hostile_run(timeout=300)
 
     assert run.result.ret == 1, run.output[-3000:]
+    assert "Traceback" not in run.output and "INTERNALERROR" not in run.output, run.output[-3000:]
     assert run.ready is False
+    errors = run.error_text()
+    assert [case for case in together if CASES[case][2] not in errors] == [], errors[:3000]
+    assert run.status("SEC-NO-SP-SECRET") == "error"  # it read the config on its own, and crashed on bad UTF-8
     assert run.report is not None
+    assert all(len(r["message"]) < 2000 for r in run.report["results"])
     assert any("readiness.toml: not read: it is a FIFO" in f"{p['where']}: {p['message']}"
                for p in run.report["problems"]), run.report["problems"]
+
+
+@pytest.mark.slow
+def test_the_file_size_limit_is_an_option_stated_in_the_reason(
+        hostile_project: Path, hostile_run: Callable[..., HostileRun]) -> None:
+    over_limit(hostile_project)
+
+    run = hostile_run("--readiness-max-file-mib=1", timeout=300)
+
+    assert run.result.ret == 1 and run.ready is False
+    assert CASES["manifest-over-limit"][2] in run.error_text()
 
 
 @pytest.mark.slow
@@ -147,8 +182,6 @@ def test_a_collection_error_never_gives_a_ready_report(
 
 
 def test_a_kustomize_base_outside_the_project_is_refused(tmp_path: Path) -> None:
-    from pytest_readiness.sources.kube import manifests
-
     project, outside = tmp_path / "project", tmp_path / "outside"
     (project / "k8s").mkdir(parents=True)
     outside.mkdir()

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile.conftest import DEPLOYMENT, HostileRun, replace_in
+from pytest_readiness.sources.kube import manifests
+from tests.hostile.conftest import DEPLOYMENT, GOOD, HostileRun
 
 CONTAINERS = "      containers:\n        - name: agent\n"
 PORTS = "          ports:\n            - name: http\n              containerPort: 8080\n              protocol: TCP\n"
@@ -48,34 +49,54 @@ CASES = {
 }
 
 
-def _worker(project: Path) -> None:
-    """A second, valid Deployment in its own file: it must be checked whatever happens to the first."""
-    text = (project / DEPLOYMENT).read_text(encoding="utf-8")
-    text = text.replace("name: msft-agent\n", "name: msft-agent-worker\n", 1)
-    (project / "deployment/kubernetes/worker.yaml").write_text(text, encoding="utf-8")
+def _broken(case: str) -> tuple[str, int, str]:
+    """The example's Deployment broken as `case` says, renamed after it; with the line of the break and the message."""
+    old, new, marker, message = CASES[case]
+    text = (GOOD / DEPLOYMENT).read_text(encoding="utf-8")
+    assert old in text
+    text = text.replace(old, new, 1).replace("name: msft-agent\n", f"name: msft-agent-{case}\n", 1)
+    line = next(number for number, line in enumerate(text.splitlines(), start=1) if marker in line)
+    return text, line, message
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_loader_refuses_a_wrong_shape_at_its_line(case: str, tmp_path: Path) -> None:
+    text, line, message = _broken(case)
+    (tmp_path / "k8s").mkdir()
+    (tmp_path / "k8s/broken.yaml").write_text(text, encoding="utf-8")
+    (tmp_path / "k8s/good.yaml").write_text((GOOD / DEPLOYMENT).read_text(encoding="utf-8"), encoding="utf-8")
+
+    loaded = manifests.load(tmp_path, "k8s")
+
+    assert [o.ref for o in loaded.objects] == ["Deployment/msft-agent"]
+    assert len(loaded.problems) == 1
+    assert str(loaded.problems[0]).startswith(f"k8s/broken.yaml:{line}: {message}"), str(loaded.problems[0])
+    for workload in loaded.workloads():  # what the checks see has the shapes they read
+        assert all(isinstance(c.list_field("ports"), list) for c in workload.containers)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", list(CASES))
-def test_a_wrongly_shaped_deployment_is_an_error_at_its_line_and_the_rest_is_checked(
-        case: str, hostile_project: Path, hostile_run: Callable[..., HostileRun]) -> None:
-    old, new, marker, message = CASES[case]
-    _worker(hostile_project)
-    replace_in(hostile_project / DEPLOYMENT, old, new)
-    lines = (hostile_project / DEPLOYMENT).read_text(encoding="utf-8").splitlines()
-    line = next(number for number, text in enumerate(lines, start=1) if marker in text)
+def test_every_wrong_shape_is_an_error_at_its_line_and_the_rest_is_checked(
+        hostile_project: Path, hostile_run: Callable[..., HostileRun]) -> None:
+    """One run over every broken copy at once (each in its own file), next to the untouched Deployment."""
+    expected = {}
+    for case in CASES:
+        text, line, message = _broken(case)
+        (hostile_project / f"deployment/kubernetes/{case}.yaml").write_text(text, encoding="utf-8")
+        expected[case] = f"deployment/kubernetes/{case}.yaml:{line}: {message}"
 
     run = hostile_run()
 
     assert run.result.ret == 1, run.output[-3000:]
     assert "Traceback" not in run.output and "INTERNALERROR" not in run.output, run.output[-3000:]
     assert run.ready is False
-    assert f"{DEPLOYMENT}:{line}: {message}" in run.error_text(), run.error_text()[:2000]
-    assert run.status("SEC-NO-PRIVILEGED[Deployment/msft-agent-worker/agent]") == "passed"
-    assert run.status("REL-READINESS[Deployment/msft-agent-worker/agent]") == "passed"
-    assert run.status("REL-REPLICAS[Deployment/msft-agent-worker]") == "passed"
-    longest = max(len(r["message"]) for r in run.report["results"]) if run.report else 0
-    assert longest < 2000  # quoted parser messages are cut short
+    errors = run.error_text()
+    assert [case for case, text in expected.items() if text not in errors] == [], errors[:3000]
+    assert run.status("SEC-NO-PRIVILEGED[Deployment/msft-agent/agent]") == "passed"
+    assert run.status("REL-READINESS[Deployment/msft-agent/agent]") == "passed"
+    assert run.status("REL-REPLICAS[Deployment/msft-agent]") == "passed"
+    assert run.report is not None
+    assert max(len(r["message"]) for r in run.report["results"]) < 2000  # quoted parser messages are cut short
 
 
 def test_the_untouched_example_is_ready(hostile_run: Callable[..., HostileRun]) -> None:
