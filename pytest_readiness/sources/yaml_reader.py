@@ -97,7 +97,12 @@ def _loader(text: str, limits: YamlLimits) -> Any:
 def documents(text: str, limits: YamlLimits = DEFAULT_LIMITS) -> Iterator[tuple[yaml.Node, Any] | Refused]:
     """Each document's node and data, or `Refused` for a document over a limit (the next ones still come).
     A syntax error ends the stream: it is raised as the `yaml.YAMLError` PyYAML gives."""
-    loader = _loader(text, limits)
+    try:
+        loader = _loader(text, limits)
+    except UnicodeEncodeError as exc:  # a lone surrogate (text decoded with surrogateescape)
+        line = text.count("\n", 0, exc.start)
+        raise Refused("a character that is not valid UTF-8", yaml.Mark("<text>", exc.start, line, 0, None, None)
+                      ) from None
     try:
         while True:
             try:

@@ -207,3 +207,17 @@ def test_replace_in_fails_loudly_when_the_text_is_absent(tmp_path: Path) -> None
     path.write_text("a: 1\n", encoding="utf-8")
     with pytest.raises(AssertionError):
         replace_in(path, "b: 2", "c: 3")
+
+
+def test_a_lone_surrogate_is_an_error_not_a_crash_of_the_compiled_parsers() -> None:
+    """Found by benchmarks/fuzz.py: the Go Dockerfile parser segfaulted the process, libyaml raised
+    UnicodeEncodeError."""
+    from pytest_readiness.api import SourceError
+    from pytest_readiness.sources.repo import dockerfile
+
+    with pytest.raises(SourceError, match="not valid UTF-8") as error:
+        dockerfile.parse("FROM python:3.12\nRUN echo \udcff\n", "deployment/Dockerfile")
+    assert error.value.where == "deployment/Dockerfile:2"
+    objects, problems = manifests.parse_text("apiVersion: v1\nkind: Pod\nmetadata: {name: \udcff}\n", "pod.yaml")
+    assert objects == []
+    assert [str(p) for p in problems] == ["pod.yaml:3: invalid YAML: a character that is not valid UTF-8"]

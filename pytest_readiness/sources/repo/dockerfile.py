@@ -93,6 +93,11 @@ def parse(text: str, display: str) -> Dockerfile:
     if lines > MAX_LINES:
         raise SourceError(display, f"not read: {lines} lines, more than the {MAX_LINES} a Dockerfile may have here")
     try:
+        text.encode("utf-8")  # the compiled parser crashes the process on a lone surrogate
+    except UnicodeEncodeError as exc:
+        line = text.count("\n", 0, exc.start) + 1
+        raise SourceError(f"{display}:{line}", "invalid Dockerfile: a character that is not valid UTF-8") from None
+    try:
         commands = go_parser.parse_string(text)
     except go_parser.GoParseError as exc:
         raise SourceError(display, f"invalid Dockerfile: {quote(str(exc))}") from None
