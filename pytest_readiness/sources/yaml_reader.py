@@ -101,7 +101,7 @@ def documents(text: str, limits: YamlLimits = DEFAULT_LIMITS) -> Iterator[tuple[
         loader = _loader(text, limits)
     except UnicodeEncodeError as exc:  # a lone surrogate (text decoded with surrogateescape)
         line = text.count("\n", 0, exc.start)
-        raise Refused("a character that is not valid UTF-8", yaml.Mark("<text>", exc.start, line, 0, None, None)
+        raise Refused("a character that is not valid UTF-8", yaml.Mark("<text>", exc.start, line, 0, None, 0)
                       ) from None
     try:
         while True:
