@@ -365,7 +365,8 @@ def test_objects_are_the_servers_json_not_the_clients_models(api: KubeApiEmulato
 
 
 @pytest.mark.parametrize(("body", "problem"), [
-    (b"<html><body>502 Bad Gateway</body></html>", "Expecting value: line 1 column 1 (char 0)"),
+    (b"<html><body>502 Bad Gateway</body></html>",
+     "an HTML or XML page, not JSON (a proxy or a login page in front of the API server?)"),
     (json.dumps({"kind": "Status", "data": {"REDIS_PASSWORD": MUST_NOT_LEAK}}).encode(),
      "a JSON dict that is not a List of objects"),
     (json.dumps({"kind": "ConfigMapList", "items": [MUST_NOT_LEAK]}).encode(),

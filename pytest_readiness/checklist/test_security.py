@@ -368,7 +368,7 @@ def _sp_secrets_in_config(agent_config: AgentConfig, evidence: Evidence) -> list
             evidence.finding(f"{dotted} = {mask(str(value))}: the agent authenticates with a client secret",
                              agent_config.where(dotted))
     try:
-        text = agent_config.path.read_text(encoding="utf-8")
+        text = agent_config.text
     except OSError:
         return []
     return [f for f in scan_text(text, agent_config.display) if f.rule == "azure-client-secret"]

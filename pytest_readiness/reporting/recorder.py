@@ -21,7 +21,7 @@ from pytest_readiness.api import Evidence, NotApplicable, SourceError, Unverifie
 from pytest_readiness.catalog import CATEGORIES, Check
 from pytest_readiness.decisions.baseline import Baseline
 from pytest_readiness.decisions.baseline import load as load_baseline
-from pytest_readiness.decisions.verdict import Policy, RunReport, assemble
+from pytest_readiness.decisions.verdict import NOT_READY, Policy, RunReport, assemble
 from pytest_readiness.decisions.waivers import WaiverBook, object_key
 from pytest_readiness.reporting import wire
 from pytest_readiness.results import CheckResult, EvidenceItem, Location, ResultStore, Status
@@ -123,6 +123,16 @@ def _longrepr(check: Check, result: CheckResult) -> str:
     return mask_in_text("\n".join(lines))
 
 
+def _incomplete(exitstatus: int, collection_errors: list[str]) -> str:
+    """Why the run did not complete (collection errors, an internal error, an interruption), or ""."""
+    if collection_errors:
+        shown = ", ".join(collection_errors[:3]) + (" ..." if len(collection_errors) > 3 else "")
+        return f"the run did not complete: {len(collection_errors)} collection errors ({shown})"
+    if exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
+        return f"the run did not complete (pytest exit status {exitstatus})"
+    return ""
+
+
 class ReadinessRuntime:
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         self.config = config
@@ -148,6 +158,7 @@ class ReadinessRuntime:
         self._local_book: WaiverBook | None = None
         self.other_failures = 0
         self.received: list[tuple[CheckResult, KubeObject | None]] = []
+        self.collection_errors: list[str] = []
         if config.pluginmanager.hasplugin("html"):
             from pytest_readiness.reporting.html import HtmlHooks
 
@@ -196,6 +207,10 @@ class ReadinessRuntime:
         if dropped:
             config.hook.pytest_deselected(items=dropped)
             items[:] = kept
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append(report.nodeid or "collection")
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
@@ -292,6 +307,10 @@ class ReadinessRuntime:
             results, readiness_file_of(self.config), self.book, self.policy,
             self.today, self.baseline, workloads, workload_by_node,
         )
+        incomplete = _incomplete(int(session.exitstatus), self.collection_errors)
+        if incomplete:  # no report may say ready when the run did not complete
+            report.verdict = dataclasses.replace(report.verdict, passed=False, state=NOT_READY,
+                                                 reasons=[incomplete, *report.verdict.reasons])
         report.exit_status = self._exit_status(int(session.exitstatus), report)
         self.config.stash[REPORT_KEY] = report
         if self.settings.json:

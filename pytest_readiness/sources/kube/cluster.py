@@ -16,12 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import yaml
 
 from pytest_readiness.api import SourceError
 from pytest_readiness.results import Location
-from pytest_readiness.sources.kube.model import KubeObject, ObjectSet
+from pytest_readiness.sources.kube import shapes
+from pytest_readiness.sources.kube.model import KubeObject, ObjectSet, ParseProblem
+from pytest_readiness.sources.reading import quote
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient, Configuration
@@ -90,6 +93,7 @@ class _Session:
         self.namespace = namespace
         self.timeout = timeout
         self.request_count = 0
+        self.problems: list[ParseProblem] = []  # live objects of a shape the checks cannot read
 
     @property
     def server(self) -> str:
@@ -135,7 +139,13 @@ class _Session:
         while True:
             body = self.get(method, *args, limit=page_size, **({"_continue": token} if token else {}))
             items, token = _page(body)
-            objects.extend(self.to_object(kind, item) for item in items)
+            for item in items:
+                obj = self.to_object(kind, item)
+                wrong = shapes.first_problem(obj.body)
+                if wrong is None:
+                    objects.append(obj)
+                else:
+                    self.problems.append(ParseProblem(obj.location, f"{wrong.message} ({obj.ref})"))
             if not token:
                 return objects
 
@@ -175,7 +185,7 @@ class ClusterSnapshot(ObjectSet):
     """The objects of one namespace (and the cluster's nodes), listed once."""
 
     def __init__(self, session: _Session, objects: list[KubeObject], denied: dict[str, str]) -> None:
-        super().__init__(name=f"cluster:{session.context}", objects=objects, problems=[])
+        super().__init__(name=f"cluster:{session.context}", objects=objects, problems=list(session.problems))
         self.context = session.context
         self.namespace = session.namespace
         self.server = session.server
@@ -245,11 +255,22 @@ def load_snapshot(target: ClusterTarget, *, page_size: int = 500, timeout: float
                 denied[kind.kind] = _unlisted_reason(exc, kind, session)
             except ValueError as exc:  # a body that is not a JSON list of objects
                 denied[kind.kind] = f"the API server returned {kind.plural} that cannot be read: " + \
-                    _first_line(str(exc))
+                    quote(_first_line(str(exc)), 200)
+        if len(denied) == len(KINDS):
+            raise ClusterUnavailable(f"nothing could be read from the Kubernetes API server at {session.server} "
+                                     f"(context {session.context}, namespace {session.namespace}): "
+                                     + _summary(denied))
     except BaseException:
         session.api_client.close()  # type: ignore[no-untyped-call]
         raise
     return ClusterSnapshot(session, objects, denied)
+
+
+def _summary(denied: dict[str, str]) -> str:
+    """Why no kind could be listed, each reason told once."""
+    reasons = list(dict.fromkeys(denied.values()))
+    more = f" (and {len(reasons) - 3} more reasons)" if len(reasons) > 3 else ""
+    return "; ".join(reasons[:3]) + more
 
 
 def _connect(target: ClusterTarget, timeout: float) -> _Session:
@@ -288,6 +309,10 @@ def _connect(target: ClusterTarget, timeout: float) -> _Session:
     except (TypeError, AttributeError, KeyError) as exc:
         raise ClusterUnavailable(f"cannot use context {context} of kubeconfig {path}: not a kubeconfig: "
                                  f"{type(exc).__name__}: {_first_line(str(exc))}") from exc
+    if not urlsplit(str(configuration.host or "")).hostname:
+        cluster = (entry.get("context") or {}).get("cluster") if isinstance(entry.get("context"), dict) else None
+        raise ClusterUnavailable(f"the kubeconfig's cluster has no server: context {context} of kubeconfig {path} "
+                                 f"names cluster {cluster or '(none)'}, which gives no `server` URL")
     namespace = target.namespace or (entry.get("context") or {}).get("namespace") or "default"
     return _Session(ApiClient(configuration), context, namespace, timeout)
 
@@ -333,7 +358,12 @@ def _unlisted_reason(exc: ApiException, kind: _Kind, session: _Session) -> str:
 
 def _page(body: bytes) -> tuple[list[dict[str, Any]], str | None]:
     """The items of one page of a List, and the token of the next page (None after the last)."""
-    page = json.loads(body)  # never quote the body in a message: it may hold a ConfigMap's values
+    if body.lstrip()[:1] == b"<":
+        raise ValueError("an HTML or XML page, not JSON (a proxy or a login page in front of the API server?)")
+    try:
+        page = json.loads(body)  # never quote the body in a message: it may hold a ConfigMap's values
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
     items = page.get("items") if isinstance(page, dict) else None
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         raise ValueError(f"a JSON {type(page).__name__} that is not a List of objects")

@@ -93,7 +93,7 @@ class LiveObjects(ObjectSet):
     (a Deployment is checked, not its ReplicaSets and Pods)."""
 
     def __init__(self, snapshot: ClusterSnapshot) -> None:
-        super().__init__(name=snapshot.name, objects=snapshot.objects, problems=[])
+        super().__init__(name=snapshot.name, objects=snapshot.objects, problems=list(snapshot.problems))
         self.snapshot = snapshot
         self.index = SnapshotIndex.of(snapshot)
         self._workloads: list[Workload] | None = None

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_readiness.api import SourceError, Unverified
+from pytest_readiness.results import Location
 from pytest_readiness.session import cache_of, settings_of
 from pytest_readiness.sources.kube.model import Container, ObjectSet, ParseProblem, Workload
+from pytest_readiness.sources.reading import quote
 
 if TYPE_CHECKING:
     from pytest_readiness.sources.kube.cluster import ClusterSnapshot
@@ -37,6 +39,10 @@ def object_sets(config: pytest.Config) -> list[ObjectSet | Unverified]:
         sets = [load_manifests(config)]
     except Unverified as absent:
         sets = [absent]
+    except Exception as exc:  # never a collection error: one error param naming the manifests
+        where = exc.where if isinstance(exc, SourceError) else settings_of(config).manifests
+        problem = exc.problem if isinstance(exc, SourceError) else f"cannot read: {type(exc).__name__}: {exc}"
+        sets = [ObjectSet("manifests", [], [ParseProblem(Location(where), quote(problem))])]
     return sets + list(cluster_object_sets(config))
 
 
@@ -67,8 +73,14 @@ def _kube_params(config: pytest.Config, per_container: bool) -> Iterator[tuple[K
                 yield KubeParam(source, problem=Unverified(reason)), f"{prefix}{kind}"
         for workload in source.workloads():
             found = True
+            try:
+                containers = [*workload.init_containers, *workload.containers] if per_container else []
+            except Exception as exc:  # a shape the loader let through: an error on this workload, not the run
+                problem = ParseProblem(workload.location, f"cannot read {workload.ref}: {type(exc).__name__}: {exc}")
+                yield KubeParam(source, problem=problem), f"{prefix}{workload.ref}"
+                continue
             if per_container:
-                for container in [*workload.init_containers, *workload.containers]:
+                for container in containers:
                     yield KubeParam(source, workload, container), f"{prefix}{container.ref}"
             else:
                 yield KubeParam(source, workload), f"{prefix}{workload.ref}"

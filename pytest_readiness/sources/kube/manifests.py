@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +18,8 @@ import yaml
 
 from pytest_readiness.api import Unverified
 from pytest_readiness.results import Location
-from pytest_readiness.sources.kube import rendering
+from pytest_readiness.sources import reading, yaml_reader
+from pytest_readiness.sources.kube import rendering, shapes
 from pytest_readiness.sources.kube.model import KubeObject, ObjectSet, ParseProblem
 from pytest_readiness.sources.kube.rendering import Display, HelmOptions, KustomizeTree
 
@@ -43,53 +44,78 @@ def _list_items(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def line_index(node: yaml.Node, path: str = "", depth: int = 0) -> dict[str, int]:
+LINE_INDEX_DEPTH = 12
+
+
+def line_index(node: yaml.Node, path: str = "", depth: int = 0, seen: set[int] | None = None) -> dict[str, int]:
     """Dotted path -> 1-based line for every field of a document; list items are keyed by their
-    `name` when they have one (`containers[agent]`), else by position (`containers[0]`)."""
+    `name` when they have one (`containers[agent]`), else by position (`containers[0]`).
+    A node reached again through an alias is not walked again."""
     lines: dict[str, int] = {}
-    if depth > 12:
+    seen = set() if seen is None else seen
+    if depth > LINE_INDEX_DEPTH or id(node) in seen:
         return lines
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
+            if not isinstance(key, yaml.ScalarNode):
+                continue
             child = f"{path}.{key.value}" if path else str(key.value)
             lines[child] = key.start_mark.line + 1
-            lines.update(line_index(value, child, depth + 1))
+            lines.update(line_index(value, child, depth + 1, seen))
     elif isinstance(node, yaml.SequenceNode):
         for position, item in enumerate(node.value):
             name = next((v.value for k, v in item.value if k.value == "name" and isinstance(v, yaml.ScalarNode)),
                         None) if isinstance(item, yaml.MappingNode) else None
             child = f"{path}[{name if name is not None else position}]"
             lines[child] = item.start_mark.line + 1
-            lines.update(line_index(item, child, depth + 1))
+            lines.update(line_index(item, child, depth + 1, seen))
     return lines
 
 
-def parse_text(text: str, display: str) -> tuple[list[KubeObject], list[ParseProblem]]:
-    objects: list[KubeObject] = []
-    loader = yaml.SafeLoader(text)
+def _ref(data: Mapping[str, Any]) -> str:
+    metadata = data.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, Mapping) else None
+    shown = str(name)[:80] if isinstance(name, str | int) and not isinstance(name, bool) else "<unnamed>"
+    return f"{str(data.get('kind'))[:80]}/{shown}"
+
+
+def _object(data: Mapping[str, Any], node: yaml.Node, display: str) -> KubeObject | ParseProblem:
+    """The object, or the problem with its first wrongly shaped field, at that field's line."""
+    lines = line_index(node)
+    wrong = shapes.first_problem(data)
+    if wrong is not None:
+        line = lines.get(wrong.line_key) or lines.get(wrong.line_key.rpartition(".")[0]) or node.start_mark.line + 1
+        return ParseProblem(Location(display, line), f"{wrong.message} ({_ref(data)})")
+    return KubeObject(data, Location(display, node.start_mark.line + 1), lines=lines)
+
+
+Parsed = tuple[list[KubeObject], list[ParseProblem]]
+
+
+def parse_text(text: str, display: str, limits: yaml_reader.YamlLimits = yaml_reader.DEFAULT_LIMITS) -> Parsed:
+    """The Kubernetes objects of a YAML stream; a wrongly shaped or refused document is a problem at its line,
+    and the other documents are still read. A syntax error ends the stream at its line."""
+    found: list[KubeObject | ParseProblem] = []
     try:
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None:
+        for document in yaml_reader.documents(text, limits):
+            if isinstance(document, yaml_reader.Refused):
+                line, problem = yaml_reader.problem_of(document)
+                found.append(ParseProblem(Location(display, line), f"YAML not read: {problem}"))
                 continue
-            data = loader.construct_document(node)
+            node, data = document
             if not _is_kube_object(data):
                 continue
             if str(data["kind"]).endswith("List") and isinstance(data.get("items"), list):
                 for item, item_node in zip(data["items"], _list_items(node), strict=False):
                     if _is_kube_object(item):
-                        objects.append(KubeObject(item, Location(display, item_node.start_mark.line + 1),
-                                                  lines=line_index(item_node)))
+                        found.append(_object(item, item_node, display))
                 continue
-            objects.append(KubeObject(data, Location(display, node.start_mark.line + 1), lines=line_index(node)))
+            found.append(_object(data, node, display))
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return objects, [ParseProblem(Location(display, line), f"invalid YAML: {problem}")]
-    finally:
-        loader.dispose()
-    return objects, []
+        line, problem = yaml_reader.problem_of(exc)
+        found.append(ParseProblem(Location(display, line), f"invalid YAML: {problem}"))
+    return ([o for o in found if isinstance(o, KubeObject)], [p for p in found if isinstance(p, ParseProblem)])
 
 
 def _walk(root: Path) -> Iterator[tuple[Path, list[str], list[str]]]:
@@ -103,12 +129,14 @@ def _walk(root: Path) -> Iterator[tuple[Path, list[str], list[str]]]:
 def manifest_files(root: Path) -> Iterator[Path]:
     """Every YAML file under `root` (or `root` itself), for text scans such as secret detection:
     plain manifests, kustomize sources and Helm values and templates alike.
-    `Layout.plain` has only those read as plain manifests."""
-    if root.is_file():
-        yield root
+    `Layout.plain` has only those read as plain manifests. Only regular files: a FIFO or a device is
+    reported by `load`, never opened by a scan."""
+    if not root.is_dir():
+        if reading.is_regular(root):
+            yield root
         return
     for directory, _, names in _walk(root):
-        yield from (directory / name for name in names)
+        yield from (directory / name for name in names if reading.is_regular(directory / name))
 
 
 @dataclass
@@ -125,7 +153,7 @@ class Layout:
         return sorted(found, key=lambda unit: str(unit.root if isinstance(unit, KustomizeTree) else unit))
 
 
-def survey(root: Path, display: Display) -> Layout:
+def survey(root: Path, display: Display, project: Path | None = None, outside_bases: bool = True) -> Layout:
     layout = Layout()
     kustomize_dirs: list[Path] = []
     files: list[Path] = []
@@ -137,12 +165,21 @@ def survey(root: Path, display: Display) -> Layout:
         if rendering.kustomization_file(directory) is not None:
             kustomize_dirs.append(directory)
         files.extend(directory / name for name in names)
-    trees = [rendering.read_tree(directory, display) for directory in kustomize_dirs]
+    within = None if outside_bases else _project_or_root(root, project)
+    trees = [rendering.read_tree(directory, display, within) for directory in kustomize_dirs]
     bases = {path for tree in trees for path in tree.reads if path != tree.root.resolve()}
     layout.kustomizations = [tree for tree in trees if tree.root.resolve() not in bases] or trees
     read = {path for tree in trees for path in tree.reads}
     layout.plain = [f for f in files if f.resolve() not in read and not read.intersection(f.resolve().parents)]
     return layout
+
+
+def _project_or_root(root: Path, project: Path | None) -> Path:
+    """What kustomize references must stay in: the project, or the manifests root when that lies outside it."""
+    if project is None:
+        return root
+    inside = root.resolve() == project.resolve() or project.resolve() in root.resolve().parents
+    return project if inside else root
 
 
 def _display(path: Path, project: Path) -> str:
@@ -164,9 +201,14 @@ def _render_root(root: Path, display: Display) -> Path:
 
 
 def load(project: Path, relative: str, *, helm: HelmOptions | None = None,
-         read_stdin: Callable[[], str] | None = None) -> ObjectSet:
+         read_stdin: Callable[[], str] | None = None, max_bytes: int = reading.DEFAULT_MAX_BYTES,
+         outside_bases: bool = False) -> ObjectSet:
     if relative == STDIN:
-        return ObjectSet("manifests", *parse_text((read_stdin or sys.stdin.read)(), "<stdin>"))
+        text = (read_stdin or (lambda: sys.stdin.read(max_bytes + 1)))()
+        if len(text.encode("utf-8", "surrogateescape")) > max_bytes:
+            problem = reading.Unreadable("<stdin>", reading._too_large(max_bytes + 1, max_bytes, "more than "))
+            return ObjectSet("manifests", [], [ParseProblem(Location("<stdin>"), problem.problem)])
+        return ObjectSet("manifests", *parse_text(text, "<stdin>"))
     root = Path(relative) if Path(relative).is_absolute() else project / relative
 
     def display(path: Path) -> str:
@@ -178,7 +220,8 @@ def load(project: Path, relative: str, *, helm: HelmOptions | None = None,
             "(ini readiness_manifests) to a directory, a rendered YAML file, a kustomization or a Helm chart"
         )
     root = _render_root(root, display)
-    units: list[Path | KustomizeTree] = [root] if root.is_file() else survey(root, display).units()
+    units: list[Path | KustomizeTree] = survey(root, display, project, outside_bases).units() if root.is_dir() \
+        else [root]
     objects: list[KubeObject] = []
     problems: list[ParseProblem] = []
     for unit in units:
@@ -187,7 +230,7 @@ def load(project: Path, relative: str, *, helm: HelmOptions | None = None,
         elif unit.is_dir():
             rendered = rendering.render_chart(unit, helm or HelmOptions(), project, display)
         else:
-            rendered = _read_plain(unit, display)
+            rendered = _read_plain(unit, display, max_bytes)
         objects.extend(rendered.objects)
         problems.extend(rendered.problems)
     if not objects and not problems:
@@ -195,23 +238,29 @@ def load(project: Path, relative: str, *, helm: HelmOptions | None = None,
     return ObjectSet("manifests", objects, problems)
 
 
-def _read_plain(path: Path, display: Display) -> rendering.Rendered:
+def _read_plain(path: Path, display: Display, max_bytes: int = reading.DEFAULT_MAX_BYTES) -> rendering.Rendered:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return rendering.Rendered(problems=[ParseProblem(Location(display(path)), f"cannot read: {exc}")])
+        text = reading.read_text(path, display(path), max_bytes)
+    except reading.Unreadable as exc:
+        return rendering.Rendered(problems=[ParseProblem(_location(exc.where), exc.problem)])
     objects, problems = parse_text(text, display(path))
     return rendering.Rendered(objects, problems)
 
 
-def read_stdin_uncaptured(config: pytest.Config) -> str:
-    """Stdin as the user piped it: pytest's output capture otherwise puts /dev/null in its place."""
+def _location(where: str) -> Location:
+    path, _, line = where.rpartition(":")
+    return Location(path, int(line)) if path and line.isdigit() else Location(where)
+
+
+def read_stdin_uncaptured(config: pytest.Config, limit: int = -1) -> str:
+    """Stdin as the user piped it (at most `limit` characters): pytest's output capture otherwise puts
+    /dev/null in its place."""
     capture = config.pluginmanager.getplugin("capturemanager")
     if capture is None:
-        return sys.stdin.read()
+        return sys.stdin.read(limit)
     capture.suspend_global_capture(in_=True)
     try:
-        return sys.stdin.read()
+        return sys.stdin.read(limit)
     finally:
         capture.resume_global_capture()
 
@@ -219,11 +268,15 @@ def read_stdin_uncaptured(config: pytest.Config) -> str:
 def load_for_run(config: pytest.Config, settings: Settings) -> ObjectSet:
     """`load` with the run's Helm options, reading stdin past pytest's capture."""
     helm = HelmOptions(tuple(settings.resolve(v) for v in settings.helm_values), settings.helm_release)
-    return load(settings.project, settings.manifests, helm=helm, read_stdin=lambda: read_stdin_uncaptured(config))
+    return load(settings.project, settings.manifests, helm=helm,
+                read_stdin=lambda: read_stdin_uncaptured(config, settings.max_file_bytes + 1),
+                max_bytes=settings.max_file_bytes,
+                outside_bases=settings.kustomize_outside_bases)
 
 
 def plain_manifest_files(root: Path) -> list[Path]:
     """The YAML files `load` reads as plain manifests: not a kustomization's own files, nor a chart's."""
-    if root.is_file():
-        return [] if root.name in rendering.KUSTOMIZATION_FILES or rendering.enclosing_chart(root) else [root]
-    return survey(root, str).plain
+    if not root.is_dir():
+        plain = not (root.name in rendering.KUSTOMIZATION_FILES or rendering.enclosing_chart(root))
+        return [root] if plain and reading.is_regular(root) else []
+    return [path for path in survey(root, str).plain if reading.is_regular(path)]

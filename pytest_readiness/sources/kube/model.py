@@ -15,6 +15,18 @@ from pytest_readiness.results import Location
 POD_TEMPLATE_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")
 
 
+def mapping_at(parent: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """`parent[key]` when it is a mapping, else {} (absent, null, or a shape the loader reported)."""
+    value = parent.get(key) if isinstance(parent, Mapping) else None
+    return value if isinstance(value, Mapping) else {}
+
+
+def mappings_at(parent: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    """The mapping entries of the list `parent[key]`; [] when absent or not a list."""
+    value = parent.get(key) if isinstance(parent, Mapping) else None
+    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list | tuple) else []
+
+
 @dataclass(frozen=True)
 class KubeObject:
     body: Mapping[str, Any]
@@ -38,7 +50,7 @@ class KubeObject:
 
     @property
     def metadata(self) -> Mapping[str, Any]:
-        return self.body.get("metadata") or {}
+        return mapping_at(self.body, "metadata")
 
     @property
     def name(self) -> str:
@@ -51,15 +63,15 @@ class KubeObject:
 
     @property
     def labels(self) -> Mapping[str, str]:
-        return self.metadata.get("labels") or {}
+        return mapping_at(self.metadata, "labels")
 
     @property
     def annotations(self) -> Mapping[str, str]:
-        return self.metadata.get("annotations") or {}
+        return mapping_at(self.metadata, "annotations")
 
     @property
     def spec(self) -> Mapping[str, Any]:
-        return self.body.get("spec") or {}
+        return mapping_at(self.body, "spec")
 
     @property
     def ref(self) -> str:
@@ -89,31 +101,31 @@ class Workload:
         if self.obj.kind == "Pod":
             return {"metadata": self.obj.metadata, "spec": self.obj.spec}
         if self.obj.kind == "CronJob":
-            job = (self.obj.spec.get("jobTemplate") or {}).get("spec") or {}
-            return job.get("template") or {}
-        return self.obj.spec.get("template") or {}
+            job = mapping_at(mapping_at(self.obj.spec, "jobTemplate"), "spec")
+            return mapping_at(job, "template")
+        return mapping_at(self.obj.spec, "template")
 
     @property
     def pod_spec(self) -> Mapping[str, Any]:
-        return self.pod_template.get("spec") or {}
+        return mapping_at(self.pod_template, "spec")
 
     @property
     def pod_labels(self) -> Mapping[str, str]:
-        return (self.pod_template.get("metadata") or {}).get("labels") or {}
+        return mapping_at(mapping_at(self.pod_template, "metadata"), "labels")
 
     @property
     def containers(self) -> list[Container]:
-        return [Container(self, c) for c in self.pod_spec.get("containers") or []]
+        return [Container(self, c) for c in mappings_at(self.pod_spec, "containers")]
 
     @property
     def init_containers(self) -> list[Container]:
-        return [Container(self, c, init=True) for c in self.pod_spec.get("initContainers") or []]
+        return [Container(self, c, init=True) for c in mappings_at(self.pod_spec, "initContainers")]
 
     @property
     def replicas(self) -> int | None:
         if self.obj.kind in ("Deployment", "StatefulSet", "ReplicaSet"):
             value = self.obj.spec.get("replicas", 1)
-            return int(value) if isinstance(value, int) else None
+            return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
         return None
 
     @property
@@ -149,11 +161,20 @@ class Container:
 
     @property
     def security_context(self) -> Mapping[str, Any]:
-        return self.spec.get("securityContext") or {}
+        return mapping_at(self.spec, "securityContext")
 
     @property
     def pod_security_context(self) -> Mapping[str, Any]:
-        return self.workload.pod_spec.get("securityContext") or {}
+        return mapping_at(self.workload.pod_spec, "securityContext")
+
+    def mapping_field(self, name: str) -> Mapping[str, Any]:
+        """A field of the container that is a mapping ({} when absent or of another shape)."""
+        return mapping_at(self.spec, name)
+
+    def list_field(self, name: str) -> list[Mapping[str, Any]]:
+        """A field of the container that is a list of mappings (ports, env, volumeMounts): [] when absent,
+        and only its mapping entries (the loader refuses any other shape)."""
+        return mappings_at(self.spec, name)
 
     def effective(self, key: str) -> Any:
         """A securityContext field, container level first, then pod level."""
@@ -183,13 +204,15 @@ def selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, st
 
     An empty selector matches everything (as for a PDB), a missing one matches nothing.
     """
-    if selector is None:
+    if selector is None or not isinstance(selector, Mapping):
         return False
-    match_labels = selector.get("matchLabels") or {}
+    match_labels = mapping_at(selector, "matchLabels")
     if any(labels.get(k) != v for k, v in match_labels.items()):
         return False
-    for expr in selector.get("matchExpressions") or []:
-        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
+    for expr in mappings_at(selector, "matchExpressions"):
+        key, op, values = str(expr.get("key")), expr.get("operator"), expr.get("values") or []
+        if not isinstance(values, list):
+            return False
         if op == "In" and labels.get(key) not in values:
             return False
         if op == "NotIn" and labels.get(key) in values:

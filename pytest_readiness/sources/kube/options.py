@@ -15,6 +15,9 @@ class KubeOptions:
     helm_values: tuple[str, ...] = option(
         (), "values files for `helm template` (-f), relative to the project", "linelist"
     )
+    kustomize_outside_bases: bool = option(
+        False, "render kustomize bases and files outside the project (refused by default, as remote bases are)",
+        "bool")
     helm_release: str = option("release-name", "release name for `helm template` (helm's own default)")
     kubeconfig: str = option("", "kubeconfig file for the cluster checks", "path")
     kube_context: str = option("", "kubeconfig context: enables the cluster checks")

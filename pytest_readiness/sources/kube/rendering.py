@@ -22,6 +22,7 @@ import yaml
 from pytest_readiness.api import Unverified
 from pytest_readiness.results import Location
 from pytest_readiness.secrets import mask_in_text
+from pytest_readiness.sources import reading, yaml_reader
 from pytest_readiness.sources.kube.model import KubeObject, ParseProblem
 
 Display = Callable[[Path], str]
@@ -138,22 +139,28 @@ class KustomizeTree:
     sources: list[SourceObject] = field(default_factory=list)
     reads: set[Path] = field(default_factory=set)  # resolved files and directories it reads
     problems: list[ParseProblem] = field(default_factory=list)
+    within: Path | None = None  # the directory every reference must stay in (None: anywhere)
+
+
+def _unreadable(exc: reading.Unreadable) -> ParseProblem:
+    path, _, line = exc.where.rpartition(":")
+    return ParseProblem(Location(path, int(line)) if path and line.isdigit() else Location(exc.where), exc.problem)
 
 
 def _load_document(path: Path, display: str) -> tuple[Any, yaml.Node | None, ParseProblem | None]:
     try:
-        loader = yaml.SafeLoader(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, None, ParseProblem(Location(display), f"cannot read: {exc}")
+        text = reading.read_text(path, display)
+    except reading.Unreadable as exc:
+        return None, None, _unreadable(exc)
     try:
-        node = loader.get_single_node()
-        return (loader.construct_document(node) if node else None), node, None
+        for document in yaml_reader.documents(text):
+            if isinstance(document, yaml_reader.Refused):
+                raise document
+            return document[1], document[0], None
+        return None, None, None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return None, None, ParseProblem(Location(display, mark.line + 1 if mark else None), f"invalid YAML: {problem}")
-    finally:
-        loader.dispose()
+        line, problem = yaml_reader.problem_of(exc)
+        return None, None, ParseProblem(Location(display, line), f"invalid YAML: {problem}")
 
 
 def _items(data: dict[str, Any], node: yaml.Node, key: str) -> Iterator[tuple[Any, int]]:
@@ -176,11 +183,25 @@ def _remote_problem(value: str, where: Location) -> ParseProblem:
                                f"it into the repository, {RENDERED_HINT}")
 
 
-def read_tree(root: Path, display: Display) -> KustomizeTree:
-    """Every file a kustomization reads, through its bases, and the objects they define; nothing runs."""
-    tree = KustomizeTree(root)
+def read_tree(root: Path, display: Display, within: Path | None = None) -> KustomizeTree:
+    """Every file a kustomization reads, through its bases, and the objects they define; nothing runs.
+    With `within`, a base or file outside that directory is refused, as a remote base is."""
+    tree = KustomizeTree(root, within=within.resolve() if within is not None else None)
     _read_layer(tree, root, _Names(), display, ())
     return tree
+
+
+def _outside(tree: KustomizeTree, target: Path, value: str, where: Location) -> bool:
+    """Whether `target` is outside the project; a problem is recorded if so."""
+    if tree.within is None:
+        return False
+    resolved = target.resolve()
+    if resolved == tree.within or tree.within in resolved.parents:
+        return False
+    tree.problems.append(ParseProblem(where, f"kustomize reference {value!r} is outside the project "
+                                             f"({tree.within}): not rendered; give --readiness-kustomize-outside-bases "
+                                             f"to allow it, {RENDERED_HINT}"))
+    return True
 
 
 def _read_layer(tree: KustomizeTree, directory: Path, outer: _Names, display: Display,
@@ -228,6 +249,8 @@ def _read_resource(tree: KustomizeTree, directory: Path, value: str, where: Loca
         tree.problems.append(_remote_problem(value, where))
     elif not target.exists():
         tree.problems.append(ParseProblem(where, f"{value!r} does not exist"))
+    elif _outside(tree, target, value, where):
+        return
     elif target.is_dir() and kustomization_file(target) is not None:
         if target.resolve() not in above:  # kustomize itself reports a cycle
             _read_layer(tree, target, names, display, (*above, directory.resolve()))
@@ -241,7 +264,7 @@ def _read_resource(tree: KustomizeTree, directory: Path, value: str, where: Loca
 def _read_file_reference(tree: KustomizeTree, directory: Path, value: str, where: Location) -> None:
     if _REMOTE.search(value):
         tree.problems.append(_remote_problem(value, where))
-    else:
+    elif not _outside(tree, _joined(directory, value), value, where):
         tree.reads.add(_joined(directory, value).resolve())
 
 
@@ -250,7 +273,9 @@ def _read_generator(tree: KustomizeTree, directory: Path, spec: dict[str, Any], 
     sources = [*(spec.get("files") or []), *(spec.get("envs") or []), *([spec["env"]] if spec.get("env") else [])]
     for source in sources:
         if isinstance(source, str):
-            tree.reads.add(_joined(directory, source.split("=", 1)[-1]).resolve())
+            file = _joined(directory, source.split("=", 1)[-1])
+            if not _outside(tree, file, source, where):
+                tree.reads.add(file.resolve())
     name = str(spec.get("name") or "")
     tree.sources.append(SourceObject(kind, names.prefix + name + names.suffix, name,
                                      names.namespace or spec.get("namespace"), where, generated=True))
@@ -258,9 +283,9 @@ def _read_generator(tree: KustomizeTree, directory: Path, spec: dict[str, Any], 
 
 def _index_file(tree: KustomizeTree, path: Path, names: _Names, display: Display) -> None:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        tree.problems.append(ParseProblem(Location(display(path)), f"cannot read: {exc}"))
+        text = reading.read_text(path, display(path))
+    except reading.Unreadable as exc:
+        tree.problems.append(_unreadable(exc))
         return
     objects, problems = _parse_objects(text, display(path))
     tree.problems.extend(problems)
@@ -360,8 +385,8 @@ def _template_located(objects: list[KubeObject], output: str, chart: Path, displ
 def _kind_line(template: Path, kind: str, nth: int) -> int | None:
     """The line of the nth `kind: <kind>` in a template (the last one when a loop made more objects)."""
     try:
-        text = template.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        text = reading.read_text(template, str(template))
+    except reading.Unreadable:
         return None
     pattern = re.compile(rf"^\s*kind:\s*[\"']?{re.escape(kind)}[\"']?\s*(?:#.*)?$", re.MULTILINE)
     lines = [text.count("\n", 0, m.start()) + 1 for m in pattern.finditer(text)]

@@ -32,7 +32,8 @@ def manual_params(category: str | None = None) -> list[Any]:
 def readiness_file_of(config: pytest.Config) -> ReadinessFile:
     """The project's readiness.toml (settings.attestations), read once per session."""
     s = session.settings_of(config)
-    return session.cache_of(config).get("readiness_file", lambda: readiness_file.load(s.project, s.attestations))
+    return session.cache_of(config).get("readiness_file", lambda: readiness_file.load(
+        s.project, s.attestations, s.max_file_bytes))
 
 
 @dataclass(frozen=True)

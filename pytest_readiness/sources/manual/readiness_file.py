@@ -19,6 +19,7 @@ from pytest_readiness.catalog import Check, load_catalog
 from pytest_readiness.decisions.clock import as_utc_date
 from pytest_readiness.results import Location
 from pytest_readiness.secrets import mask_in_text
+from pytest_readiness.sources import reading
 
 SIGNOFF_STATUSES = ("approved", "rejected", "pending")
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
@@ -244,24 +245,37 @@ class _Loader:
         return {}
 
 
-def load(project: Path, relative: str) -> ReadinessFile:
+def _unreadable(result: ReadinessFile, problem: Problem) -> ReadinessFile:
+    result.syntax_error = problem
+    result.problems.append(problem)
+    return result
+
+
+def load(project: Path, relative: str, max_bytes: int = reading.DEFAULT_MAX_BYTES) -> ReadinessFile:
     path = Path(relative) if Path(relative).is_absolute() else project / relative
     try:
         display = str(path.relative_to(project))
     except ValueError:
         display = str(path)
     result = ReadinessFile(display)
-    if not path.is_file():
+    if not path.exists():  # a FIFO or a device is there, and reported as not read
         return result
     result.present = True
-    text = path.read_text(encoding="utf-8", errors="replace")
     try:
+        text = reading.read_text(path, display, max_bytes)
         data = tomllib.loads(text)
+    except reading.Unreadable as exc:
+        where, _, line = exc.where.rpartition(":")
+        location = Location(where, int(line)) if where and line.isdigit() else Location(display)
+        return _unreadable(result, Problem(location, exc.problem))
     except tomllib.TOMLDecodeError as exc:
-        line = _TOML_LINE.search(str(exc))
-        result.syntax_error = Problem(Location(display, int(line.group(1)) if line else None), f"invalid TOML: {exc}")
-        result.problems.append(result.syntax_error)
-        return result
+        found = _TOML_LINE.search(str(exc))
+        return _unreadable(result, Problem(Location(display, int(found.group(1)) if found else None),
+                                           f"invalid TOML: {reading.quote(str(exc))}"))
+    except RecursionError:
+        return _unreadable(result, Problem(Location(display), "not read: tables or arrays nested too deeply"))
+    except ValueError as exc:  # an integer past Python's 4,300 digits
+        return _unreadable(result, Problem(Location(display), f"invalid TOML: {reading.quote(str(exc))}"))
     index = _LineIndex(text)
     loader = _Loader(result, index)
     for key in sorted(set(data) - {"attest", "signoff", "waiver"}):

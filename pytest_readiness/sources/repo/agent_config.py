@@ -12,6 +12,8 @@ from typing import Any
 
 from pytest_readiness.api import SourceError, Unverified
 from pytest_readiness.results import Location
+from pytest_readiness.sources import reading
+from pytest_readiness.sources.reading import quote
 
 TEMPLATE_SUFFIXES = (".example", ".template", ".sample", ".dist")
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
@@ -23,6 +25,7 @@ ENV_ALIASES = {"LOG_LEVEL": "agent.log_level"}
 ENV_PREFIX = "AGENT__"
 
 _MISSING = object()
+MAX_TOML_DEPTH = 32
 
 
 @dataclass
@@ -32,6 +35,7 @@ class AgentConfig:
     data: dict[str, Any]
     lines: dict[str, int] = field(default_factory=dict)
     overridden: dict[str, str] = field(default_factory=dict)  # dotted key -> env var name
+    text: str = field(default="", repr=False)  # the file as read (UTF-8), for text scans
 
     def get(self, dotted: str, default: Any = None) -> Any:
         node: Any = self.data
@@ -119,10 +123,46 @@ def _relative(path: Path, project: Path) -> str:
         return str(path)
 
 
-def load(project: Path, relative: str, *, env_overrides: bool = False) -> AgentConfig:
+def parse_toml(text: str, display: str) -> dict[str, Any]:
+    """TOML data; SourceError naming the file (and the line when known) for invalid or too deeply nested TOML."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = _TOML_LINE.search(str(exc))
+        where = f"{display}:{line.group(1)}" if line else display
+        raise SourceError(where, f"invalid TOML: {quote(str(exc))}") from None
+    except RecursionError:
+        raise SourceError(display, f"not read: nested more than {MAX_TOML_DEPTH} levels deep") from None
+    except ValueError as exc:  # an integer past Python's 4,300 digits
+        raise SourceError(display, f"invalid TOML: {quote(str(exc))}") from None
+    depth = nesting_depth(data)
+    if depth > MAX_TOML_DEPTH:
+        raise SourceError(display, f"not read: nested {depth} levels deep (at most {MAX_TOML_DEPTH})")
+    return data
+
+
+def nesting_depth(data: Any, stop: int = 10_000) -> int:
+    """How deep tables and arrays nest (iteratively: the data may be deeper than Python's recursion limit)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list) and depth > deepest:
+            deepest = depth
+            if deepest > stop:
+                break
+        if isinstance(value, dict):
+            stack.extend((child, depth + 1) for child in value.values())
+        elif isinstance(value, list):
+            stack.extend((child, depth + 1) for child in value)
+    return deepest
+
+
+def load(project: Path, relative: str, *, env_overrides: bool = False,
+         max_bytes: int = reading.DEFAULT_MAX_BYTES) -> AgentConfig:
     path = Path(relative) if Path(relative).is_absolute() else project / relative
     display = _relative(path, project)
-    if not path.is_file():
+    if not path.exists():  # a FIFO or a device is there, and reported as not read
         templates = [p for p in (path.with_name(path.name + s) for s in TEMPLATE_SUFFIXES) if p.is_file()]
         if templates:
             raise Unverified(
@@ -131,13 +171,12 @@ def load(project: Path, relative: str, *, env_overrides: bool = False) -> AgentC
                 "at the real configuration"
             )
         raise Unverified(f"no agent config at {display}: set --readiness-config (ini readiness_config)")
-    text = path.read_text(encoding="utf-8", errors="replace")
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        line = _TOML_LINE.search(str(exc))
-        raise SourceError(f"{display}:{line.group(1)}" if line else display, f"invalid TOML: {exc}") from None
-    config = AgentConfig(path=path, display=display, data=data, lines=_index_lines(text))
+        text = reading.read_text(path, display, max_bytes)
+    except reading.Unreadable as exc:
+        raise SourceError(exc.where, exc.problem) from None
+    data = parse_toml(text, display)
+    config = AgentConfig(path=path, display=display, data=data, lines=_index_lines(text), text=text)
     if env_overrides:
         apply_env_overrides(config, os.environ)
     return config

@@ -7,6 +7,10 @@ from pathlib import Path
 
 from pytest_readiness.api import SourceError, Unverified
 from pytest_readiness.results import Location
+from pytest_readiness.sources import reading
+from pytest_readiness.sources.reading import quote
+
+MAX_LINES = 20_000
 
 INSTRUCTIONS = frozenset(
     [
@@ -85,19 +89,31 @@ class Dockerfile:
 def parse(text: str, display: str) -> Dockerfile:
     import dockerfile as go_parser  # the official BuildKit parser, compiled
 
+    lines = text.count("\n") + 1
+    if lines > MAX_LINES:
+        raise SourceError(display, f"not read: {lines} lines, more than the {MAX_LINES} a Dockerfile may have here")
+    try:
+        text.encode("utf-8")  # the compiled parser crashes the process on a lone surrogate
+    except UnicodeEncodeError as exc:
+        line = text.count("\n", 0, exc.start) + 1
+        raise SourceError(f"{display}:{line}", "invalid Dockerfile: a character that is not valid UTF-8") from None
     try:
         commands = go_parser.parse_string(text)
     except go_parser.GoParseError as exc:
-        raise SourceError(display, f"invalid Dockerfile: {exc}") from None
+        raise SourceError(display, f"invalid Dockerfile: {quote(str(exc))}") from None
     stages: list[Stage] = []
     global_args: list[str] = []
     current: list[Instruction] = []
     header: Instruction | None = None
     for command in commands:
         location = Location(display, command.start_line)
+        if not command.cmd:
+            raise SourceError(str(location), "invalid Dockerfile: a line continuation (\\) with no instruction")
         if command.cmd.upper() not in INSTRUCTIONS:
-            raise SourceError(str(location), f"invalid Dockerfile: unknown instruction {command.cmd.upper()}")
-        inst = Instruction(command.cmd.upper(), tuple(command.value), command.original, location)
+            unknown = quote(command.cmd.upper(), 80)
+            raise SourceError(str(location), f"invalid Dockerfile: unknown instruction {unknown}")
+        values = tuple(v for v in command.value if v is not None)
+        inst = Instruction(command.cmd.upper(), values, command.original or "", location)
         if inst.cmd == "FROM":
             if header is not None:
                 stages.append(_stage(len(stages), header, current))
@@ -120,12 +136,16 @@ def _stage(index: int, header: Instruction, body: list[Instruction]) -> Stage:
     return Stage(index, words[0] if words else "", name, tuple(body), header.location)
 
 
-def load(project: Path, relative: str) -> Dockerfile:
+def load(project: Path, relative: str, max_bytes: int = reading.DEFAULT_MAX_BYTES) -> Dockerfile:
     path = Path(relative) if Path(relative).is_absolute() else project / relative
     try:
         display = str(path.relative_to(project))
     except ValueError:
         display = str(path)
-    if not path.is_file():
+    if not path.exists():  # a FIFO or a device is there, and reported as not read
         raise Unverified(f"no Dockerfile at {display}: set --readiness-dockerfile (ini readiness_dockerfile)")
-    return parse(path.read_text(encoding="utf-8", errors="replace"), display)
+    try:
+        text = reading.read_text(path, display, max_bytes)
+    except reading.Unreadable as exc:
+        raise SourceError(exc.where, exc.problem) from None
+    return parse(text, display)

@@ -7,6 +7,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pytest_readiness.sources import reading
+
 SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache"})
 CI_PATTERNS = (
     ".github/workflows/*.yml",
@@ -26,15 +28,16 @@ class Repo:
     root: Path
     files: list[str]  # posix paths relative to root
     from_git: bool
+    max_text_bytes: int = MAX_TEXT_BYTES
     _texts: dict[str, str | None] = field(default_factory=dict)
 
     def text(self, relative: str) -> str | None:
-        """The file's text, or None for binary, unreadable or very large files."""
+        """The file's text, or None for binary, unreadable, very large or non-regular files (FIFOs, devices).
+        Text scans read any file, so invalid UTF-8 is replaced here rather than refused."""
         if relative not in self._texts:
-            path = self.root / relative
             try:
-                data = path.read_bytes() if path.stat().st_size <= MAX_TEXT_BYTES else b"\0"
-            except OSError:
+                data = reading.read_bytes(self.root / relative, relative, min(self.max_text_bytes, MAX_TEXT_BYTES))
+            except reading.Unreadable:
                 data = b"\0"
             self._texts[relative] = None if b"\0" in data else data.decode("utf-8", errors="replace")
         return self._texts[relative]
@@ -81,6 +84,6 @@ def _walk(root: Path) -> list[str]:
     return sorted(found)
 
 
-def load(project: Path) -> Repo:
+def load(project: Path, max_bytes: int = MAX_TEXT_BYTES) -> Repo:
     files = _git_files(project)
-    return Repo(project, files if files is not None else _walk(project), files is not None)
+    return Repo(project, files if files is not None else _walk(project), files is not None, max_bytes)

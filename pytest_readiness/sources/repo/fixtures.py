@@ -23,7 +23,8 @@ def load_agent_config(config: pytest.Config) -> AgentConfig:
 
     s = settings_of(config)
     return cache_of(config).get(
-        "agent_config", lambda: agent_config.load(s.project, s.config, env_overrides=s.env_overrides)
+        "agent_config", lambda: agent_config.load(s.project, s.config, env_overrides=s.env_overrides,
+                                                  max_bytes=s.max_file_bytes)
     )
 
 
@@ -39,7 +40,7 @@ def dockerfile(pytestconfig: pytest.Config) -> Dockerfile:
     from pytest_readiness.sources.repo import dockerfile as source
 
     s = settings_of(pytestconfig)
-    return cache_of(pytestconfig).get("dockerfile", lambda: source.load(s.project, s.dockerfile))
+    return cache_of(pytestconfig).get("dockerfile", lambda: source.load(s.project, s.dockerfile, s.max_file_bytes))
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +49,7 @@ def repo(pytestconfig: pytest.Config) -> Repo:
     from pytest_readiness.sources.repo import files as source
 
     s = settings_of(pytestconfig)
-    return cache_of(pytestconfig).get("repo", lambda: source.load(s.project))
+    return cache_of(pytestconfig).get("repo", lambda: source.load(s.project, s.max_file_bytes))
 
 
 @pytest.fixture(scope="session")

@@ -16,3 +16,9 @@ class RepoOptions:
     docs: str = option("docs", "documentation directory")
     env_overrides: bool = option(False, "apply the agent's environment-variable overrides (LOG_LEVEL, ...)", "bool")
     paths: tuple[str, ...] = option((), "extra paths with organisation-specific checks to run", "linelist")
+    max_file_mib: float = option(8.0, "largest file any source reads, in MiB (larger ones are refused with a reason)",
+                                 "float")
+
+    @property
+    def max_file_bytes(self) -> int:
+        return max(1, int(self.max_file_mib * 1024 * 1024))

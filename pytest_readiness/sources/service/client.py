@@ -25,6 +25,8 @@ from pytest_readiness.api import Unverified
 from pytest_readiness.results import Location
 from pytest_readiness.secrets import mask_in_text
 from pytest_readiness.settings import Settings
+from pytest_readiness.sources.reading import quote
+from pytest_readiness.sources.service.deadline import Deadline, install
 
 T = TypeVar("T")
 READ_TIMEOUTS_BEFORE_DOWN = 2  # a target that let this many requests time out is treated as down
@@ -106,6 +108,7 @@ class ServiceTarget:
         self._down: str | None = None
         self._read_timeouts = 0
         self._memo: dict[str, tuple[bool, Any]] = {}
+        self._deadline = Deadline()
 
     @property
     def cafile(self) -> str | None:
@@ -189,10 +192,14 @@ class ServiceTarget:
     def client(self) -> httpx.Client:
         if self._client is None:
             timeout = httpx.Timeout(self.settings.timeout)
-            self._client = httpx.Client(
-                timeout=timeout, verify=_tls_verify(self.settings), follow_redirects=False, trust_env=False
-            )
+            transport = httpx.HTTPTransport(verify=_tls_verify(self.settings), trust_env=False)
+            install(transport, self._deadline)
+            self._client = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False, trust_env=False)
         return self._client
+
+    @property
+    def max_response_bytes(self) -> int:
+        return max(1, int(self.settings.max_response_mib * 1024 * 1024))
 
     def request(
         self,
@@ -209,20 +216,57 @@ class ServiceTarget:
         self.spend()
         all_headers = {**(credential.headers() if credential else {}), **(headers or {})}
         label = f"{method} {self.url_of(path)}"
+        client = self.client
         started = time.perf_counter()
+        self._deadline.start(self.settings.probe_deadline)
         try:
-            response = self.client.request(
-                method, self.url_of(path), headers=all_headers, json=json, content=content
-            )
+            with client.stream(method, self.url_of(path), headers=all_headers, json=json, content=content) as streamed:
+                response = self._read_capped(streamed, label)
         except httpx.TimeoutException as exc:
+            if self._deadline.passed():
+                self._past_deadline(label)
             self._timed_out(label, exc)
+        except httpx.DecodingError as exc:
+            raise ProbeFailed(self.mask(f"{label}: the answer's body cannot be decoded: {quote(str(exc))}")) from None
         except (httpx.ConnectError, httpx.UnsupportedProtocol) as exc:
             reason = f"cannot connect to {self.base_url}: {_describe(exc)}"
             self.mark_down(reason)
             raise ProbeFailed(self.mask(f"{label}: {reason}")) from None
         except httpx.TransportError as exc:
-            raise ProbeFailed(self.mask(f"{label}: {_describe(exc)}")) from None
+            raise ProbeFailed(self.mask(f"{label}: {quote(_describe(exc))}")) from None
+        finally:
+            self._deadline.clear()
         return Answer(response, time.perf_counter() - started)
+
+    def _read_capped(self, streamed: httpx.Response, label: str) -> httpx.Response:
+        """The streamed answer read up to the size cap, as a complete httpx.Response."""
+        cap = self.max_response_bytes
+        declared = streamed.headers.get("content-length", "")
+        if declared.isdigit() and len(declared) < 30 and int(declared) > cap:
+            raise ProbeFailed(f"{label}: the answer declares {int(declared)} bytes, more than the "
+                              f"{_size(cap)} read (--readiness-max-response-mib); not read")
+        chunks: list[bytes] = []
+        total = 0
+        for chunk in streamed.iter_bytes():
+            total += len(chunk)
+            if total > cap:
+                raise ProbeFailed(f"{label}: the answer is larger than the {_size(cap)} read "
+                                  "(--readiness-max-response-mib); stopped reading")
+            chunks.append(chunk)
+            if self._deadline.passed():
+                self._past_deadline(label)
+        headers = streamed.headers.copy()
+        headers.pop("content-encoding", None)  # the body is decoded already
+        return httpx.Response(streamed.status_code, headers=headers, content=b"".join(chunks),
+                              request=streamed.request, extensions=streamed.extensions)
+
+    def _past_deadline(self, label: str) -> NoReturn:
+        seconds = self.settings.probe_deadline
+        self._read_timeouts += 1
+        if self._read_timeouts >= READ_TIMEOUTS_BEFORE_DOWN:
+            self.mark_down(f"{self.base_url} stopped answering: {self._read_timeouts} requests timed out")
+        raise ProbeFailed(f"{label}: no complete answer within the probe deadline of {seconds:g}s "
+                          "(--readiness-probe-deadline); stopped waiting") from None
 
     def _timed_out(self, label: str, exc: httpx.TimeoutException) -> NoReturn:
         seconds = self.settings.timeout
@@ -263,13 +307,17 @@ class ServiceTarget:
         except Exception as exc:  # the parser raises ValueError, IndexError, KeyError...
             line = _first_bad_line(text)
             raise ProbeFailed(
-                self.mask(f"{url}:{line}: not valid Prometheus text ({exc}): {_line(text, line)!r}")
+                self.mask(f"{url}:{line}: not valid Prometheus text ({quote(str(exc))}): {_line(text, line)!r}")
             ) from None
         return Metrics(url, families)
 
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
+
+
+def _size(count: int) -> str:
+    return f"{count / 1024 / 1024:g} MiB" if count >= 1024 * 1024 else f"{count} bytes"
 
 
 def _describe(exc: Exception) -> str:

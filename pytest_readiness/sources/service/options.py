@@ -15,6 +15,9 @@ class ServiceOptions:
     second_auth_env: str = option("", "env var with a second user's credential (per-user rate limit probe)")
     request_budget: int = option(300, "at most this many HTTP requests for the whole live run", "int")
     timeout: float = option(5.0, "connect/read timeout in seconds for each live probe", "float")
+    probe_deadline: float = option(
+        30.0, "overall time limit in seconds for one live request (connect, TLS, headers and body)", "float")
+    max_response_mib: float = option(4.0, "largest response body read from the service, in MiB", "float")
     insecure: bool = option(False, "do not verify the service's TLS certificate", "bool")
     ca_bundle: str = option("", "CA bundle (PEM) to verify the service's certificate")
     health_paths: tuple[str, ...] = option(
