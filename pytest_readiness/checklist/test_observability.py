@@ -1,5 +1,10 @@
 """Observability: the seed's Logging, Tracing, Metrics and Alerting sections, read from the agent config,
-the manifests and the repository's monitoring files (alert rules, dashboards)."""
+the manifests and the repository's monitoring files (alert rules, dashboards).
+
+Checks: OBS-LOG-LEVEL, OBS-STRUCTURED-LOGS, OBS-TRACING, OBS-SAMPLE-RATE, OBS-METRICS, OBS-METRICS-PORT,
+OBS-DASHBOARDS, OBS-ALERT-ERROR-RATE, OBS-ALERT-LATENCY-P95, OBS-ALERT-POD-RESTARTS, OBS-ALERT-MEMORY,
+OBS-ALERT-RUNBOOKS.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +20,13 @@ import yaml
 
 from pytest_readiness import Evidence, SourceError, Unverified, check, not_applicable, unverified
 from pytest_readiness.results import Location
+from pytest_readiness.sources.common import integer, optional_fixture
 from pytest_readiness.sources.kube.fixtures import load_manifests
 from pytest_readiness.sources.kube.model import KubeObject, ObjectSet, Workload, selector_matches
 from pytest_readiness.sources.repo.agent_config import AgentConfig
+from pytest_readiness.sources.repo.config_keys import OBSERVABILITY
 from pytest_readiness.sources.repo.files import Repo
 
-OBSERVABILITY = "agent.observability"
 QUIET_LEVELS = frozenset({"INFO", "WARNING", "WARN", "ERROR", "CRITICAL", "FATAL"})
 VERBOSE_LEVELS = frozenset({"DEBUG", "TRACE", "NOTSET", "ALL", "VERBOSE"})
 INFO_LEVEL_NUMBER = 20  # Python's logging.INFO
@@ -29,14 +35,6 @@ LOG_FORMAT_VARS = ("LOG_FORMAT", "AGENT_LOG_FORMAT", "AGENT__LOG_FORMAT")
 TRACE_EXPORTERS = ("azure", "otlp")
 SAMPLER_ARG_VAR = "OTEL_TRACES_SAMPLER_ARG"
 SEED_SAMPLE_ADVICE = "sample a fraction instead, e.g. sample_rate = 0.1 (10% sampling for high traffic)"
-
-
-def _optional(request: pytest.FixtureRequest, name: str) -> Any:
-    """A fixture's value, or None when its input is absent (a malformed input still errors)."""
-    try:
-        return request.getfixturevalue(name)
-    except Unverified:
-        return None
 
 
 def _readable_manifests(request: pytest.FixtureRequest) -> ObjectSet | None:
@@ -100,7 +98,7 @@ def _env_named(objects: ObjectSet | None, names: tuple[str, ...]) -> list[EnvSet
 # --- logging ------------------------------------------------------------------------------------
 
 def _level_problem(value: Any) -> str | None:
-    if isinstance(value, int) and not isinstance(value, bool):
+    if integer(value) is not None:
         return None if value >= INFO_LEVEL_NUMBER else f"numeric level {value} is more verbose than INFO"
     text = str(value).strip()
     if text.isdigit():
@@ -117,7 +115,7 @@ def test_log_level(agent_config: AgentConfig, request: pytest.FixtureRequest, ev
     settings: list[tuple[Any, str, Location]] = []
     if agent_config.has("agent.log_level"):
         settings.append((agent_config.get("agent.log_level"), "agent.log_level", agent_config.where("agent.log_level")))
-    for env in _env_named(_optional(request, "manifests"), LOG_LEVEL_VARS):
+    for env in _env_named(optional_fixture(request, "manifests")[0], LOG_LEVEL_VARS):
         settings.append((env.value, f"{env.container} env {env.name}", env.where))
     if not settings:
         unverified(f"{agent_config.describe('agent.log_level')} and no container sets {'/'.join(LOG_LEVEL_VARS)}: "
@@ -136,7 +134,7 @@ def test_structured_logs(agent_config: AgentConfig, request: pytest.FixtureReque
     if agent_config.has("agent.log_format"):
         settings.append((agent_config.get("agent.log_format"), "agent.log_format",
                          agent_config.where("agent.log_format")))
-    for env in _env_named(_optional(request, "manifests"), LOG_FORMAT_VARS):
+    for env in _env_named(optional_fixture(request, "manifests")[0], LOG_FORMAT_VARS):
         settings.append((env.value, f"{env.container} env {env.name}", env.where))
     if not settings:
         pytest.fail(f"{agent_config.describe('agent.log_format')} and no container sets "
@@ -172,7 +170,7 @@ def test_tracing_enabled(agent_config: AgentConfig, evidence: Evidence) -> None:
 
 
 def _sampler_arg(request: pytest.FixtureRequest) -> EnvSetting | None:
-    found = _env_named(_optional(request, "manifests"), (SAMPLER_ARG_VAR,))
+    found = _env_named(optional_fixture(request, "manifests")[0], (SAMPLER_ARG_VAR,))
     return found[0] if found else None
 
 
@@ -268,7 +266,7 @@ def test_metrics_port_scraped(workload: Workload, kube_objects: ObjectSet, reque
                               evidence: Evidence) -> None:
     if not workload.is_serving:
         not_applicable(f"{workload.ref} runs to completion and serves no metrics")
-    config: AgentConfig | None = _optional(request, "agent_config")
+    config: AgentConfig | None = optional_fixture(request, "agent_config")[0]
     name = config.get("agent.name") if config else None
     serving = [w for w in kube_objects.workloads() if w.is_serving]
     if any(_is_agent(w, name) for w in serving) and not _is_agent(workload, name):

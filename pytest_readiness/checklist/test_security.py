@@ -1,32 +1,43 @@
 """Security: the seed's Authentication, Input Validation, Network, Secrets and Container sections,
-read from the agent config, the Kubernetes manifests, the Dockerfile and every file of the repository."""
+read from the agent config, the Kubernetes manifests, the Dockerfile and every file of the repository.
+
+Checks: SEC-API-AUTH-CONFIG, SEC-RATE-LIMIT, SEC-PROMPT-INJECTION, SEC-INPUT-LIMITS, SEC-PII, SEC-KEYVAULT,
+SEC-NO-HARDCODED-SECRETS, SEC-NO-SP-SECRET, SEC-WORKLOAD-IDENTITY, SEC-NO-SECRETS-IN-CONFIGMAP,
+SEC-NO-LITERAL-SECRET-ENV, SEC-NON-ROOT, SEC-READONLY-FS, SEC-NO-PRIVILEGED, SEC-NO-PRIV-ESCALATION,
+SEC-CAPS-DROPPED, SEC-INGRESS-TLS.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from pytest_readiness import Evidence, SourceError, check, not_applicable, unverified
-from pytest_readiness.api import Unverified
 from pytest_readiness.results import Location
-from pytest_readiness.secrets import IGNORE_MARKER, SecretFinding, is_placeholder, mask, scan_text
+from pytest_readiness.secrets import SecretFinding, is_placeholder, mask, scan_text
 from pytest_readiness.settings import Settings
-from pytest_readiness.sources.kube.fixtures import load_manifests
-from pytest_readiness.sources.kube.manifests import manifest_files
-from pytest_readiness.sources.kube.model import Container, KubeObject, ObjectSet, Workload
+from pytest_readiness.sources.common import optional_fixture, positive_int
+from pytest_readiness.sources.kube.locate import (
+    all_containers,
+    data_key_line,
+    data_of,
+    env_entries,
+    env_line,
+    ignored,
+    locate,
+    manifest_texts,
+    same_namespace,
+)
+from pytest_readiness.sources.kube.model import Container, ObjectSet, Workload
 from pytest_readiness.sources.repo.agent_config import AgentConfig
+from pytest_readiness.sources.repo.config_keys import AUTH, KEYVAULT_URL, RATE_LIMIT, VALIDATION
 from pytest_readiness.sources.repo.dockerfile import Dockerfile
 from pytest_readiness.sources.repo.files import Repo
+from pytest_readiness.sources.repo.secret_names import is_literal_secret, is_secret_name, is_sp_secret_name
 
-AUTH = "agent.security.auth"
-RATE_LIMIT = "agent.security.rate_limit"
-VALIDATION = "agent.security.validation"
-KEYVAULT_URL = "agent.secrets.keyvault_url"
 MAX_SANE_INPUT_LENGTH = 128_000
 JWT_MODES = frozenset({"jwt", "oauth2", "oidc", "aad", "azure_ad", "entra", "entra_id"})
 API_KEY_MODES = frozenset({"api_key", "apikey"})
@@ -47,154 +58,6 @@ _VAULT_URL = re.compile(
 _VAULT_NAME = re.compile(r"[A-Za-z](?:[A-Za-z0-9]|-(?!-)){1,22}[A-Za-z0-9]")
 _TEMPLATE_VAULT_NAMES = frozenset({"keyvault", "my-keyvault", "mykeyvault", "keyvault-name", "vault-name"})
 _GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
-# Names are compared in UPPER_SNAKE form: `redisPassword` and `redis-password` become REDIS_PASSWORD.
-_SECRET_NAME_END = re.compile(
-    r"(?:^|_)(?:SECRET|PASSWORD|PASSWD|PWD|PASSPHRASE|KEY|APIKEY|TOKEN|CONNECTION_?STRING|CONN_?STR"
-    r"|CREDENTIALS?|SAS)$"
-)
-_TOKEN_SEGMENT = re.compile(r"(?:^|_)TOKEN(?:_|$)")
-_NOT_SECRET_NAME = re.compile(
-    r"(?:^|_)(?:PUBLIC|PARTITION|SORT)_KEY$"
-    r"|_(?:FILE|PATH|DIR|URL|URI|ENDPOINT|HOST|NAME|ID|TTL|HEADER|AUDIENCE|TYPE|LIMIT|SIZE|ENV|REF)$"
-)
-_SP_SECRET_NAME = re.compile(
-    r"(?:^|_)(?:CLIENT_?SECRET|CLIENT_?PASSWORD|CLIENT_CERTIFICATE_PASSWORD|SP_(?:SECRET|PASSWORD)"
-    r"|SERVICE_?PRINCIPAL_(?:SECRET|PASSWORD|KEY))(?:_|$)"
-)
-
-
-# --- names, values and lines --------------------------------------------------------------------
-
-def _upper_snake(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "_", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)).upper()
-
-
-def _is_secret_name(name: str) -> bool:
-    """PASSWORD, *_SECRET, *_KEY, *_TOKEN*, *CONNECTION_STRING and the like, but not TOKEN_FILE or MAX_TOKENS."""
-    snake = _upper_snake(name)
-    return not _NOT_SECRET_NAME.search(snake) and bool(
-        _SECRET_NAME_END.search(snake) or _TOKEN_SEGMENT.search(snake)
-    )
-
-
-def _is_sp_secret_name(name: str) -> bool:
-    return bool(_SP_SECRET_NAME.search(_upper_snake(name)))
-
-
-def _is_literal_secret(value: Any) -> bool:
-    """A value written into the file, as opposed to empty, a placeholder, or a reference like $(VAR)."""
-    return value is not None and str(value).strip() != "" and not is_placeholder(str(value))
-
-
-def _object_lines(settings: Settings, where: Location) -> tuple[list[str], int] | None:
-    """The lines of the manifest file holding an object, and the index where its YAML document ends."""
-    if where.line is None:
-        return None
-    try:
-        lines = settings.resolve(where.path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return None  # an object from a live cluster or stdin: its own location is the best we have
-    end = next((i for i in range(where.line, len(lines)) if lines[i].startswith("---")), len(lines))
-    return lines, end
-
-
-def _locate(settings: Settings, where: Location, *steps: str) -> Location:
-    """The line matching the last of `steps`, each searched after the previous one within the object's
-    document; the deepest line found when a step does not match (flow-style YAML, for instance)."""
-    found = _object_lines(settings, where)
-    if found is None or where.line is None:
-        return where
-    lines, end = found
-    index, located = where.line - 1, where
-    for step in steps:
-        pattern = re.compile(step)
-        match = next((i for i in range(index, end) if pattern.search(lines[i])), None)
-        if match is None:
-            break
-        index, located = match + 1, Location(where.path, match + 1)
-    return located
-
-
-def _ignored(settings: Settings, where: Location, lines_before: int = 0) -> bool:
-    """Whether the line (or one of the `lines_before` it) carries a `readiness: ignore-secret` marker."""
-    found = _object_lines(settings, where)
-    if found is None or where.line is None:
-        return False
-    lines = found[0][max(0, where.line - 1 - lines_before) : where.line]
-    return any(IGNORE_MARKER.search(line) for line in lines)
-
-
-def _name_line(name: str) -> str:
-    return rf"""^\s*(?:-\s+)?["']?name["']?\s*:\s*["']?{re.escape(name)}["']?\s*,?\s*(?:#.*)?$"""
-
-
-def _env_line(settings: Settings, container: Container, env: Mapping[str, Any]) -> Location:
-    """The line of an env entry's literal `value:`, or of its `name:` when it has none."""
-    section = r"^\s*initContainers\s*:" if container.init else r"^\s*containers\s*:"
-    steps = [section, _name_line(container.name), r"^\s*env\s*:", _name_line(str(env.get("name", "")))]
-    if "value" in env:
-        steps.append(r"^\s*value\s*:")
-    return _locate(settings, container.workload.location, *steps)
-
-
-def _data_key_line(settings: Settings, obj: KubeObject, field: str, key: str) -> Location:
-    return _locate(settings, obj.location, rf"^{field}\s*:", rf"""^\s+["']?{re.escape(key)}["']?\s*:""")
-
-
-def _all_containers(workload: Workload) -> list[Container]:
-    return [*workload.init_containers, *workload.containers]
-
-
-def _env_entries(container: Container) -> list[Mapping[str, Any]]:
-    return [e for e in container.spec.get("env") or [] if isinstance(e, Mapping)]
-
-
-def _data(obj: KubeObject, field: str) -> Mapping[str, Any]:
-    data = obj.body.get(field)
-    return data if isinstance(data, Mapping) else {}
-
-
-def _same_namespace(a: KubeObject, b: KubeObject) -> bool:
-    """An object without a namespace gets one at apply time (kubectl -n, kustomize): it may sit beside any."""
-    return a.namespace is None or b.namespace is None or a.namespace == b.namespace
-
-
-# --- sources a check may do without -------------------------------------------------------------
-
-def _optional(request: pytest.FixtureRequest, name: str) -> tuple[Any, str]:
-    """A fixture's value, or None with the reason it is absent (a malformed input still errors)."""
-    try:
-        return request.getfixturevalue(name), ""
-    except Unverified as absent:
-        return None, absent.reason
-
-
-def _manifest_texts(request: pytest.FixtureRequest, settings: Settings) -> Iterator[tuple[str, str, int]]:
-    """(display path, text, first line) of every manifest; objects read from stdin come back as YAML."""
-    if settings.manifests == "-":
-        try:
-            objects = load_manifests(request.config)
-        except Unverified:
-            return
-        for obj in objects.objects:
-            yield obj.location.path, yaml.safe_dump(dict(obj.body), sort_keys=False), obj.location.line or 1
-        return
-    root = settings.resolve(settings.manifests)
-    if not root.exists():
-        return
-    for path in manifest_files(root):
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue
-        yield _display(path, settings.project), text, 1
-
-
-def _display(path: Path, project: Path) -> str:
-    try:
-        return path.relative_to(project).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def _scan(text: str, path: str, first_line: int = 1) -> list[SecretFinding]:
@@ -260,7 +123,7 @@ def test_rate_limiting_enabled(agent_config: AgentConfig, evidence: Evidence) ->
         evidence.finding("rate limiting is not enabled", agent_config.where(f"{RATE_LIMIT}.enabled"))
     for key in ("requests_per_minute", "tokens_per_minute"):
         value = section.get(key)
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        if not positive_int(value):
             evidence.finding(f"{key} must be a positive integer, got {value!r}",
                              agent_config.where(f"{RATE_LIMIT}.{key}"))
     if section.get("per_user") is not True:
@@ -340,7 +203,7 @@ def test_no_hardcoded_secrets(repo: Repo, readiness_settings: Settings, request:
             scanned += 1
             findings += _scan(text, relative)
     tracked = set(repo.files)
-    for path, text, first_line in _manifest_texts(request, readiness_settings):
+    for path, text, first_line in manifest_texts(request, readiness_settings):
         if path not in tracked:  # git-ignored or outside the repo, but deployed all the same
             scanned += 1
             findings += _scan(text, path, first_line)
@@ -364,7 +227,7 @@ def _config_leaves(node: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[
 
 def _sp_secrets_in_config(agent_config: AgentConfig, evidence: Evidence) -> list[SecretFinding]:
     for dotted, value in _config_leaves(agent_config.data):
-        if _is_sp_secret_name(dotted.rpartition(".")[2]) and isinstance(value, str) and value.strip():
+        if is_sp_secret_name(dotted.rpartition(".")[2]) and isinstance(value, str) and value.strip():
             evidence.finding(f"{dotted} = {mask(str(value))}: the agent authenticates with a client secret",
                              agent_config.where(dotted))
     try:
@@ -376,14 +239,14 @@ def _sp_secrets_in_config(agent_config: AgentConfig, evidence: Evidence) -> list
 
 def _sp_secrets_in_manifests(objects: ObjectSet, settings: Settings, evidence: Evidence) -> None:
     for workload in objects.workloads():
-        for container in _all_containers(workload):
-            for env in _env_entries(container):
+        for container in all_containers(workload):
+            for env in env_entries(container):
                 name = str(env.get("name", ""))
-                if not _is_sp_secret_name(name):
+                if not is_sp_secret_name(name):
                     continue
                 source = "a literal value" if "value" in env else "a reference to a Secret"
                 evidence.finding(f"{container.ref} sets {name} from {source}: it authenticates as a service "
-                                 "principal with a secret", _env_line(settings, container, env))
+                                 "principal with a secret", env_line(settings, container, env))
         for volume in workload.pod_spec.get("volumes") or []:
             csi = volume.get("csi") if isinstance(volume, Mapping) else None
             if isinstance(csi, Mapping) and csi.get("nodePublishSecretRef"):
@@ -392,17 +255,17 @@ def _sp_secrets_in_manifests(objects: ObjectSet, settings: Settings, evidence: E
                                  f"service-principal credentials in Secret {secret}", workload.location)
     for obj in objects.of_kind("Secret", "ConfigMap"):
         for field in ("data", "stringData"):
-            for key in _data(obj, field):
-                if _is_sp_secret_name(str(key)):
+            for key in data_of(obj, field):
+                if is_sp_secret_name(str(key)):
                     evidence.finding(f"{obj.ref} holds {key}, a service-principal secret",
-                                     _data_key_line(settings, obj, field, str(key)))
+                                     data_key_line(settings, obj, field, str(key)))
 
 
 @check("SEC-NO-SP-SECRET")
 def test_no_service_principal_secret(readiness_settings: Settings, request: pytest.FixtureRequest,
                                      evidence: Evidence) -> None:
-    agent_config, config_absent = _optional(request, "agent_config")
-    objects, manifests_absent = _optional(request, "manifests")
+    agent_config, config_absent = optional_fixture(request, "agent_config")
+    objects, manifests_absent = optional_fixture(request, "manifests")
     found: list[SecretFinding] = []
     if agent_config is not None:
         evidence.add("agent config searched for client_secret-like keys", agent_config.display)
@@ -410,7 +273,7 @@ def test_no_service_principal_secret(readiness_settings: Settings, request: pyte
     if objects is not None:
         evidence.add(f"{len(objects.objects)} manifest objects searched for client secrets")
         _sp_secrets_in_manifests(objects, readiness_settings, evidence)
-        for path, text, first_line in _manifest_texts(request, readiness_settings):
+        for path, text, first_line in manifest_texts(request, readiness_settings):
             found += [f for f in _scan(text, path, first_line) if f.rule == "azure-client-secret"]
     _report_secrets(found, evidence)
     evidence.fail_if_findings("a service-principal secret is configured instead of a managed identity")
@@ -423,7 +286,7 @@ def test_no_service_principal_secret(readiness_settings: Settings, request: pyte
 def test_workload_identity_wired(workload: Workload, kube_objects: ObjectSet, readiness_settings: Settings,
                                  evidence: Evidence) -> None:
     labels = workload.pod_labels
-    labels_at = _locate(readiness_settings, workload.location, r"^\s*template\s*:", r"^\s*labels\s*:")
+    labels_at = locate(readiness_settings, workload.location, r"^\s*template\s*:", r"^\s*labels\s*:")
     if POD_IDENTITY_LABEL in labels:
         evidence.add(f"{workload.ref} pods carry {POD_IDENTITY_LABEL}={labels[POD_IDENTITY_LABEL]} "
                      "(aad-pod-identity, deprecated: migrate to workload identity)", labels_at)
@@ -442,11 +305,11 @@ def test_workload_identity_wired(workload: Workload, kube_objects: ObjectSet, re
                          "federated with the managed identity", workload.location)
         evidence.fail_if_findings("workload identity is not wired")
     accounts = [a for a in kube_objects.of_kind("ServiceAccount")
-                if a.name == account_name and _same_namespace(a, workload.obj)]
+                if a.name == account_name and same_namespace(a, workload.obj)]
     if accounts:
         account = accounts[0]
         client_id = account.annotations.get(WORKLOAD_IDENTITY_CLIENT_ID)
-        annotated_at = _locate(readiness_settings, account.location, r"^\s*annotations\s*:",
+        annotated_at = locate(readiness_settings, account.location, r"^\s*annotations\s*:",
                                re.escape(WORKLOAD_IDENTITY_CLIENT_ID))
         evidence.add(f"{account.ref} {WORKLOAD_IDENTITY_CLIENT_ID}={client_id!r}", annotated_at)
         if not client_id:
@@ -470,10 +333,10 @@ def test_no_secrets_in_configmaps(manifests: ObjectSet, readiness_settings: Sett
         not_applicable("the manifests define no ConfigMap")
     found: list[SecretFinding] = []
     for config_map in config_maps:
-        data = _data(config_map, "data")
+        data = data_of(config_map, "data")
         evidence.add(f"{config_map.ref}: {len(data)} keys", config_map.location)
         for key, value in data.items():
-            where = _data_key_line(readiness_settings, config_map, "data", str(key))
+            where = data_key_line(readiness_settings, config_map, "data", str(key))
             text = "" if value is None else str(value)
             if "\n" in text:
                 first_line = (where.line or 0) + 1
@@ -481,7 +344,7 @@ def test_no_secrets_in_configmaps(manifests: ObjectSet, readiness_settings: Sett
                 continue
             hits = _scan(f"{key}: {text}", where.path, where.line or 1)
             found += hits
-            if not hits and _is_secret_name(str(key)) and _is_literal_secret(text) and not _ignored(
+            if not hits and is_secret_name(str(key)) and is_literal_secret(text) and not ignored(
                     readiness_settings, where):
                 evidence.finding(f"{config_map.ref} key {key} holds a literal value ({mask(text)})", where)
     _report_secrets(found, evidence)
@@ -491,7 +354,7 @@ def test_no_secrets_in_configmaps(manifests: ObjectSet, readiness_settings: Sett
 @check("SEC-NO-LITERAL-SECRET-ENV")
 def test_no_literal_secret_env(container: Container, readiness_settings: Settings, evidence: Evidence) -> None:
     found: list[SecretFinding] = []
-    for env in _env_entries(container):
+    for env in env_entries(container):
         name = str(env.get("name", ""))
         if "valueFrom" in env:
             ref = env["valueFrom"] or {}
@@ -501,10 +364,10 @@ def test_no_literal_secret_env(container: Container, readiness_settings: Setting
         value = env.get("value")
         if value is None:
             continue
-        where = _env_line(readiness_settings, container, env)
+        where = env_line(readiness_settings, container, env)
         hits = _scan(f"{name}={value}", where.path, where.line or 1)
         found += hits
-        if not hits and _is_secret_name(name) and _is_literal_secret(value) and not _ignored(
+        if not hits and is_secret_name(name) and is_literal_secret(value) and not ignored(
                 readiness_settings, where, lines_before=1):
             evidence.finding(f"{container.ref} env {name} has a literal value ({mask(str(value))})", where)
     for source in container.spec.get("envFrom") or []:
@@ -539,7 +402,7 @@ def test_container_runs_as_non_root(container: Container, readiness_settings: Se
     if run_as_non_root is True or (isinstance(run_as_user, int) and run_as_user > 0):
         return
     public = _built_elsewhere(container)
-    dockerfile: Dockerfile | None = None if public else _optional(request, "dockerfile")[0]
+    dockerfile: Dockerfile | None = None if public else optional_fixture(request, "dockerfile")[0]
     if dockerfile is None:
         unknown = (f"its image comes from {public}, so this repo's Dockerfile does not show its user" if public
                    else "no Dockerfile shows its image's user")
