@@ -27,6 +27,7 @@ from pytest_readiness.sources.repo.agent_config import AgentConfig
 from pytest_readiness.sources.repo.ci_steps import GITOPS, is_build, is_deploy, is_scan, is_test
 from pytest_readiness.sources.repo.dockerfile import Dockerfile
 from pytest_readiness.sources.repo.files import CI_PATTERNS, Repo
+from pytest_readiness.sources.repo.image_user import final_user
 from pytest_readiness.sources.repo.pipelines import Pipeline, Step, session_pipelines
 
 
@@ -271,10 +272,9 @@ def test_dockerfile_builds_pinned_non_root_image(dockerfile: Dockerfile, evidenc
             continue
         if not _pinned(base):
             evidence.finding(f"base image {base!r} is not pinned to a version or digest", stage.location)
-    user = dockerfile.effective_user()
-    name = user.value[0].split(":")[0] if user and user.value else "root"
-    where = user.location if user else dockerfile.final.location
-    evidence.add(f"final stage USER {name}", where)
-    if not (name.isdigit() and int(name) > 0):
-        evidence.finding(f"the final stage runs as {name!r}: use a numeric non-root USER (e.g. 10001)", where)
+    user = final_user(dockerfile)
+    evidence.add(f"final stage {user.describe()}", user.location)
+    if user.unresolved or not (user.numeric and not user.is_root):
+        evidence.finding(f"the final stage runs as {user.name!r} ({user.describe()}): use a numeric non-root "
+                         "USER (e.g. 10001)", user.location)
     evidence.fail_if_findings(f"{dockerfile.display} does not build a pinned, non-root image")

@@ -36,6 +36,8 @@ from pytest_readiness.sources.repo.agent_config import AgentConfig
 from pytest_readiness.sources.repo.config_keys import AUTH, KEYVAULT_URL, RATE_LIMIT, VALIDATION
 from pytest_readiness.sources.repo.dockerfile import Dockerfile
 from pytest_readiness.sources.repo.files import Repo
+from pytest_readiness.sources.repo.image_builds import builds_of, session_image_builds
+from pytest_readiness.sources.repo.image_user import final_user
 from pytest_readiness.sources.repo.secret_names import is_literal_secret, is_secret_name, is_sp_secret_name
 
 MAX_SANE_INPUT_LENGTH = 128_000
@@ -380,44 +382,68 @@ def test_no_literal_secret_env(container: Container, readiness_settings: Setting
 # --- container security ---------------------------------------------------------------------------
 
 def _registry(image: str) -> str:
-    """The registry host of an image reference; Docker Hub when the first part is not a host."""
+    """The registry host of an image reference: Docker Hub when the first part is not a host, "" when
+    it is a placeholder (`your-registry/`, `<registry>/`, `${REGISTRY}/`): the team's own registry."""
     first, slash, _ = image.partition("/")
+    if slash and (is_placeholder(first) or ("registry" in first.lower() and "." not in first)):
+        return ""
     return first.lower() if slash and ("." in first or ":" in first or first == "localhost") else "docker.io"
 
 
-def _built_elsewhere(container: Container) -> str | None:
-    """The public registry a container's image comes from, when the repo's Dockerfile cannot have built it."""
-    registry = _registry(str(container.spec.get("image", "")))
-    return registry if registry in PUBLIC_REGISTRIES else None
+def _image_source(config: pytest.Config, container: Container, repo: Repo) -> tuple[bool, str]:
+    """Whether the repo's Dockerfile built the container's image, and why this check thinks so."""
+    image = str(container.spec.get("image", ""))
+    builds = session_image_builds(config, repo)
+    matched = builds_of(image, builds)
+    if matched or image.startswith("ko://"):
+        return True, f"the repo builds {image} ({matched[0].where})" if matched else f"ko builds {image}"
+    registry = _registry(image)
+    if registry in PUBLIC_REGISTRIES:
+        return False, f"its image comes from {registry}, so this repo's Dockerfile does not show its user"
+    named = sorted({b.name for b in builds if b.name})
+    if named:
+        return False, f"the repo builds {', '.join(named)}, not {image}, so no Dockerfile here shows its user"
+    return True, f"no build in the repo names {image}: its registry is not public, so it is taken as this repo's image"
+
+
+def _judge_image_user(dockerfile: Dockerfile, what: str, evidence: Evidence) -> None:
+    user = final_user(dockerfile)
+    evidence.add(f"{dockerfile.display} final stage: {user.describe()}", user.location)
+    if user.unresolved:
+        unverified(f"{user.location}: {user.written} names {', '.join(user.unresolved)}, which no ARG or ENV "
+                   f"default sets: {what} may run as root; set a numeric USER or runAsNonRoot: true")
+    assert not user.is_root, f"{what} runs as root: the image's final stage has {user.describe()} ({user.location})"
+    if not user.numeric:
+        evidence.add(f"USER {user.name} is a name: use a numeric UID so Kubernetes can enforce runAsNonRoot",
+                     user.location)
 
 
 @check("SEC-NON-ROOT")
-def test_container_runs_as_non_root(container: Container, readiness_settings: Settings,
+def test_container_runs_as_non_root(container_or_none: Container | None, repo: Repo,
                                     request: pytest.FixtureRequest, evidence: Evidence) -> None:
-    run_as_non_root = container.effective("runAsNonRoot")
-    run_as_user = container.effective("runAsUser")
+    container = container_or_none
+    if container is None:
+        evidence.add("no manifests: the Dockerfile decides")
+        return _judge_image_user(_dockerfile(request, "no manifests"), "the image", evidence)
+    run_as_non_root, run_as_user = container.effective("runAsNonRoot"), container.effective("runAsUser")
     where = container.location
-    evidence.add(f"{container.ref}: runAsNonRoot={run_as_non_root} runAsUser={run_as_user}", where)
+    evidence.add(f"{container.ref}: runAsNonRoot={run_as_non_root} runAsUser={run_as_user} (securityContext)", where)
     assert run_as_user != 0, f"{where}: {container.ref} sets runAsUser: 0, it runs as root"
     if run_as_non_root is True or (isinstance(run_as_user, int) and run_as_user > 0):
-        return
-    public = _built_elsewhere(container)
-    dockerfile: Dockerfile | None = None if public else optional_fixture(request, "dockerfile")[0]
+        return None
+    built_here, why = _image_source(request.config, container, repo)
+    unset = f"{where}: {container.ref} sets neither runAsNonRoot nor runAsUser"
+    if not built_here:
+        unverified(f"{unset}, and {why}: set runAsNonRoot: true")
+    evidence.add(why)
+    return _judge_image_user(_dockerfile(request, unset), f"{unset} and", evidence)
+
+
+def _dockerfile(request: pytest.FixtureRequest, why: str) -> Dockerfile:
+    dockerfile, absent = optional_fixture(request, "dockerfile")
     if dockerfile is None:
-        unknown = (f"its image comes from {public}, so this repo's Dockerfile does not show its user" if public
-                   else "no Dockerfile shows its image's user")
-        unverified(f"{where}: {container.ref} sets neither runAsNonRoot nor runAsUser, and {unknown}: "
-                   "set runAsNonRoot: true")
-    user = dockerfile.effective_user()
-    shown_at = user.location if user else dockerfile.final.location
-    evidence.add(f"final stage USER: {user.original if user else 'none (root)'}", shown_at)
-    name = user.value[0].split(":")[0] if user and user.value else "root"
-    assert name != "root" and not (name.isdigit() and int(name) == 0), (
-        f"{where}: {container.ref} sets no runAsNonRoot/runAsUser and the image's final stage runs as root "
-        f"({shown_at})"
-    )
-    if not name.isdigit():
-        evidence.add(f"USER {name} is a name: use a numeric UID so Kubernetes can enforce runAsNonRoot", shown_at)
+        unverified(f"{why}, and {absent}: the image's user is not known")
+    return dockerfile  # type: ignore[no-any-return]
 
 
 @check("SEC-READONLY-FS")
