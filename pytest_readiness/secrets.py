@@ -538,8 +538,9 @@ def _shifted(hit: _Hit, offset: int) -> _Hit:
                 hit.report_at + offset, hit.masked, hit.strong)
 
 
-def scan_text(text: str, path: str) -> list[SecretFinding]:
-    """Secrets in `text`, reported against `path`; lines marked `readiness: ignore-secret` are skipped."""
+def scan_text(text: str, path: str, context: ScanContext | None = None) -> list[SecretFinding]:
+    """Secrets in `text`, reported against `path` (whose name says what kind of file it is, unless
+    `context` does); lines marked `readiness: ignore-secret` are skipped."""
     line_starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
 
     def line_of(offset: int) -> int:
@@ -550,7 +551,7 @@ def scan_text(text: str, path: str) -> list[SecretFinding]:
         return text[line_starts[number - 1] : end]
 
     findings = []
-    for hit in _hits(text, context_of(path)):
+    for hit in _hits(text, context or context_of(path)):
         lines = range(line_of(hit.match_start), line_of(hit.value_end - 1) + 1)
         if not any(IGNORE_MARKER.search(line_text(n)) for n in lines):
             findings.append(SecretFinding(path, line_of(hit.report_at), hit.rule, hit.masked))

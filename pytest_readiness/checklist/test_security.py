@@ -9,6 +9,7 @@ SEC-CAPS-DROPPED, SEC-INGRESS-TLS.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -17,11 +18,12 @@ import pytest
 
 from pytest_readiness import Evidence, SourceError, check, not_applicable, unverified
 from pytest_readiness.results import Location
-from pytest_readiness.secrets import SecretFinding, is_placeholder, mask, scan_text
+from pytest_readiness.secrets import ScanContext, SecretFinding, is_placeholder, mask, scan_text
 from pytest_readiness.settings import Settings
 from pytest_readiness.sources.common import optional_fixture, positive_int
 from pytest_readiness.sources.kube.locate import (
     all_containers,
+    container_line,
     data_key_line,
     data_of,
     env_entries,
@@ -62,8 +64,12 @@ _TEMPLATE_VAULT_NAMES = frozenset({"keyvault", "my-keyvault", "mykeyvault", "key
 _GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
-def _scan(text: str, path: str, first_line: int = 1) -> list[SecretFinding]:
-    return [SecretFinding(f.path, f.line + first_line - 1, f.rule, f.masked) for f in scan_text(text, path)]
+DEPLOYED = ScanContext(deployed=True)  # what a container gets: a default credential there is a finding
+
+
+def _scan(text: str, path: str, first_line: int = 1, context: ScanContext | None = None) -> list[SecretFinding]:
+    return [SecretFinding(f.path, f.line + first_line - 1, f.rule, f.masked)
+            for f in scan_text(text, path, context)]
 
 
 def _report_secrets(findings: Iterable[SecretFinding], evidence: Evidence) -> int:
@@ -344,7 +350,7 @@ def test_no_secrets_in_configmaps(manifests: ObjectSet, readiness_settings: Sett
                 first_line = (where.line or 0) + 1
                 found += _scan(text, where.path, first_line)
                 continue
-            hits = _scan(f"{key}: {text}", where.path, where.line or 1)
+            hits = _scan(f"{key}: {text}", where.path, where.line or 1, DEPLOYED)
             found += hits
             if not hits and is_secret_name(str(key)) and is_literal_secret(text) and not ignored(
                     readiness_settings, where):
@@ -358,25 +364,27 @@ def test_no_literal_secret_env(container: Container, readiness_settings: Setting
     found: list[SecretFinding] = []
     for env in env_entries(container):
         name = str(env.get("name", ""))
-        if "valueFrom" in env:
-            ref = env["valueFrom"] or {}
-            source = next(iter(ref), "?") if isinstance(ref, Mapping) else "?"
-            evidence.add(f"{container.ref} env {name} from {source}", container.location)
-            continue
-        value = env.get("value")
-        if value is None:
+        if "valueFrom" in env or env.get("value") is None:
+            ref = env.get("valueFrom") or {}
+            evidence.add(f"{container.ref} env {name} from {next(iter(ref), '?') if isinstance(ref, Mapping) else '?'}",
+                         container.location)
             continue
         where = env_line(readiness_settings, container, env)
-        hits = _scan(f"{name}={value}", where.path, where.line or 1)
+        hits = _scan(f"{name}={env['value']}", where.path, where.line or 1, DEPLOYED)
         found += hits
-        if not hits and is_secret_name(name) and is_literal_secret(value) and not ignored(
+        if not hits and is_secret_name(name) and is_literal_secret(env["value"]) and not ignored(
                 readiness_settings, where, lines_before=1):
-            evidence.finding(f"{container.ref} env {name} has a literal value ({mask(str(value))})", where)
+            evidence.finding(f"{container.ref} env {name} has a literal value ({mask(str(env['value']))})", where)
+    for key in ("command", "args"):
+        words = container.spec.get(key)
+        if isinstance(words, list) and words:
+            where = container_line(readiness_settings, container, rf"^\s*{key}\s*:")
+            found += _scan(json.dumps([str(w) for w in words]), where.path, where.line or 1, DEPLOYED)
     for source in container.spec.get("envFrom") or []:
         refs = [f"{kind} {ref.get('name')}" for kind, ref in source.items() if isinstance(ref, Mapping)]
         evidence.add(f"{container.ref} envFrom {', '.join(refs)}", container.location)
     _report_secrets(found, evidence)
-    evidence.fail_if_findings(f"{container} puts secrets into its environment as literal values")
+    evidence.fail_if_findings(f"{container} puts secrets into its environment or arguments as literal values")
 
 
 # --- container security ---------------------------------------------------------------------------
