@@ -16,6 +16,7 @@ from pytest_readiness import Evidence, check, unverified
 from pytest_readiness.results import Location
 from pytest_readiness.secrets import mask_in_text
 from pytest_readiness.sources.common import optional_fixture, positive_int
+from pytest_readiness.sources.kube import edge
 from pytest_readiness.sources.kube.model import KubeObject, ObjectSet
 from pytest_readiness.sources.repo.agent_config import AgentConfig
 from pytest_readiness.sources.repo.config_keys import PERSISTENCE
@@ -142,6 +143,12 @@ def _manifest_problems(objects: ObjectSet, evidence: Evidence) -> None:
     for gateway in objects.of_kind("Gateway"):
         for problem in _gateway_problems(gateway):
             evidence.finding(f"{gateway.ref} {problem}", gateway.location)
+    for service in edge.exposed_services(objects):
+        exposed = edge.ports(service)
+        if exposed and all(p.plain_http for p in exposed) and not edge.lb_terminates_tls(service):
+            evidence.finding(f"{service.ref} ({service.spec.get('type')}) exposes only plain HTTP "
+                             f"({', '.join(map(str, exposed))}) with no Ingress or Gateway TLS in front",
+                             service.location)
     for what, value, where in _manifest_values(objects):
         plain = _plain_url_problem(value.strip())
         if plain:
@@ -163,6 +170,6 @@ def test_encryption_in_transit(request: pytest.FixtureRequest, evidence: Evidenc
         unverified("the agent config's endpoints use TLS, but without manifests the Ingress TLS cannot be checked: "
                    "set --readiness-manifests")
     if agent_config is None:
-        unverified("the manifests serve TLS, but without the agent config its endpoints cannot be checked: "
-                   "set --readiness-config")
+        evidence.add("no agent config in the repo: decided from the manifests (edge, ConfigMaps, env values), "
+                     "which name no unencrypted endpoint")
 

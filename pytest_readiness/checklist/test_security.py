@@ -21,6 +21,7 @@ from pytest_readiness.results import Location
 from pytest_readiness.secrets import ScanContext, SecretFinding, is_placeholder, mask, scan_text
 from pytest_readiness.settings import Settings
 from pytest_readiness.sources.common import optional_fixture, positive_int
+from pytest_readiness.sources.kube import edge
 from pytest_readiness.sources.kube.locate import (
     all_containers,
     container_line,
@@ -33,7 +34,7 @@ from pytest_readiness.sources.kube.locate import (
     manifest_texts,
     same_namespace,
 )
-from pytest_readiness.sources.kube.model import Container, ObjectSet, Workload
+from pytest_readiness.sources.kube.model import Container, KubeObject, ObjectSet, Workload
 from pytest_readiness.sources.repo.agent_config import AgentConfig
 from pytest_readiness.sources.repo.config_keys import AUTH, KEYVAULT_URL, RATE_LIMIT, VALIDATION
 from pytest_readiness.sources.repo.dockerfile import Dockerfile
@@ -527,33 +528,67 @@ def _covers(pattern: str, host: str) -> bool:
     return pattern == host
 
 
+def _ingress_findings(ingress: KubeObject, evidence: Evidence) -> None:
+    tls = [t for t in ingress.spec.get("tls") or [] if isinstance(t, Mapping)]
+    hosts = [str(r["host"]) for r in ingress.spec.get("rules") or [] if isinstance(r, Mapping) and r.get("host")]
+    evidence.add(f"{ingress.ref}: hosts {hosts}, tls {[t.get('hosts') for t in tls]}", ingress.location)
+    if not tls:
+        return evidence.finding(f"{ingress.ref} has no spec.tls: it serves plain HTTP", ingress.location)
+    for entry in tls:
+        if not entry.get("secretName"):
+            evidence.finding(f"{ingress.ref} tls entry for {entry.get('hosts')} names no secretName", ingress.location)
+    covered = [str(h) for t in tls if t.get("secretName") for h in t.get("hosts") or []]
+    for host in hosts:
+        if not any(_covers(pattern, host) for pattern in covered):
+            evidence.finding(f"{ingress.ref} host {host} is not covered by any tls entry", ingress.location)
+    if str(ingress.annotations.get(NGINX_SSL_REDIRECT, "")).lower() == "false":
+        evidence.finding(f"{ingress.ref} sets {NGINX_SSL_REDIRECT}: \"false\", so plain HTTP is served too",
+                         ingress.location)
+    return None
+
+
+def _gateway_findings(gateway: KubeObject, evidence: Evidence) -> None:
+    tls, plain = edge.gateway_tls(gateway)
+    evidence.add(f"{gateway.ref}: TLS listeners {tls}, others {plain}", gateway.location)
+    if not tls:
+        evidence.finding(f"{gateway.ref} has no HTTPS/TLS listener with a certificate: it serves plain HTTP",
+                         gateway.location)
+
+
+def _exposed_service_findings(service: KubeObject, evidence: Evidence) -> bool:
+    """Findings for a LoadBalancer/NodePort Service nothing fronts; whether its TLS is known either way."""
+    exposed = edge.ports(service)
+    shown = ", ".join(map(str, exposed)) or "no ports"
+    terminated = edge.lb_terminates_tls(service)
+    if terminated:
+        evidence.add(f"{service.ref} ({service.spec.get('type')}): the load balancer terminates TLS ({terminated})",
+                     service.location)
+        return True
+    if exposed and all(p.plain_http for p in exposed):
+        evidence.finding(f"{service.ref} is a {service.spec.get('type')} Service exposing only plain HTTP ({shown}) "
+                         "with no Ingress or Gateway terminating TLS in front of it", service.location)
+        return True
+    evidence.add(f"{service.ref} ({service.spec.get('type')}) exposes {shown}", service.location)
+    return False
+
+
 @check("SEC-INGRESS-TLS")
 def test_ingress_serves_tls(manifests: ObjectSet, evidence: Evidence) -> None:
-    ingresses = manifests.of_kind("Ingress")
-    if not ingresses:
-        balancers = [s for s in manifests.of_kind("Service") if s.spec.get("type") == "LoadBalancer"]
-        if balancers:
-            unverified(f"no Ingress: traffic enters through {balancers[0]}, whose TLS the manifests do not show; "
-                       "check it on the running service with --readiness-url (SEC-LIVE-TLS)")
-        not_applicable("the manifests define no Ingress and no LoadBalancer Service")
+    ingresses, gateways = manifests.of_kind("Ingress"), edge.gateways(manifests)
+    routes = [r for r in manifests.of_kind("Route") if r.api_version.startswith("route.openshift.io/")]
+    services = list(edge.exposed_services(manifests))
+    if not (ingresses or gateways or routes or services):
+        not_applicable("the manifests define no Ingress, Gateway, Route, LoadBalancer or NodePort Service")
     for ingress in ingresses:
-        tls = [t for t in ingress.spec.get("tls") or [] if isinstance(t, Mapping)]
-        rules = [r for r in ingress.spec.get("rules") or [] if isinstance(r, Mapping)]
-        hosts = [str(r["host"]) for r in rules if r.get("host")]
-        evidence.add(f"{ingress.ref}: hosts {hosts}, tls {[t.get('hosts') for t in tls]}", ingress.location)
-        if not tls:
-            evidence.finding(f"{ingress.ref} has no spec.tls: it serves plain HTTP", ingress.location)
-            continue
-        for entry in tls:
-            if not entry.get("secretName"):
-                evidence.finding(f"{ingress.ref} tls entry for {entry.get('hosts')} names no secretName",
-                                 ingress.location)
-        covered = [str(h) for t in tls if t.get("secretName") for h in t.get("hosts") or []]
-        for host in hosts:
-            if not any(_covers(pattern, host) for pattern in covered):
-                evidence.finding(f"{ingress.ref} host {host} is not covered by any tls entry", ingress.location)
-        if str(ingress.annotations.get(NGINX_SSL_REDIRECT, "")).lower() == "false":
-            evidence.finding(f"{ingress.ref} sets {NGINX_SSL_REDIRECT}: \"false\", so plain HTTP is served too",
-                             ingress.location)
-    evidence.fail_if_findings("Ingress traffic is not protected by TLS")
-
+        _ingress_findings(ingress, evidence)
+    for gateway in gateways:
+        _gateway_findings(gateway, evidence)
+    for route in routes:
+        if not edge.route_tls(route):
+            evidence.finding(f"{route.ref} has no spec.tls.termination: it serves plain HTTP", route.location)
+    unknown = [s for s in services if not _exposed_service_findings(s, evidence)]
+    evidence.fail_if_findings("traffic enters the cluster without TLS")
+    if unknown:
+        unverified(f"traffic enters through {unknown[0]} ({', '.join(map(str, edge.ports(unknown[0])))}), and the "
+                   "manifests cannot show that the application serves TLS on it: check it on the running service "
+                   "with --readiness-url (SEC-LIVE-TLS)")
