@@ -37,6 +37,9 @@ INGRESS_TLS = doc("""
 """)
 
 
+GATEWAY_CERTIFICATE = "      tls:\n        certificateRefs: [{name: shop-tls}]\n"
+
+
 def gateway(protocol: str, tls: str = "") -> str:
     return doc(f"""
         apiVersion: gateway.networking.k8s.io/v1
@@ -78,7 +81,7 @@ CASES = {
         "  tls:\n    - hosts: [shop.contoso.com]\n      secretName: shop-tls\n", "")), "failed", "no spec.tls"),
     "ingress-tls-clusterip": (tree(service(), INGRESS_TLS), "passed", "tls [['shop.contoso.com']]"),
     "ingress-tls-fronts-a-loadbalancer": (tree(service(kind="LoadBalancer"), INGRESS_TLS), "passed", "Ingress/shop"),
-    "gateway-https-certificate": (tree(service(), gateway("HTTPS", "      tls:\n        certificateRefs: [{name: shop-tls}]\n")),
+    "gateway-https-certificate": (tree(service(), gateway("HTTPS", GATEWAY_CERTIFICATE)),
                                   "passed", "TLS listeners ['web (HTTPS)']"),
     "aws-lb-terminates-tls": (tree(service(kind="LoadBalancer", annotations="""
         service.beta.kubernetes.io/aws-load-balancer-ssl-cert: arn:aws:acm:eu-west-1:123456789012:certificate/abc
