@@ -179,11 +179,12 @@ def test_manifests_validate(pytestconfig: pytest.Config, readiness_settings: Set
         evidence.finding(problem.message, problem.location)
     if readiness_settings.manifests != "-":
         root = readiness_settings.resolve(readiness_settings.manifests)
-        for path in manifest_source.manifest_files(root):
+        for path in manifest_source.plain_manifest_files(root):
             for detail, where in validation.document_problems(path, readiness_settings.display(path)):
                 evidence.finding(detail, where)
     for obj in objects.objects:
-        for detail in validation.object_problems(obj):
+        for detail in [*validation.object_problems(obj), *validation.probe_port_problems(obj),
+                       *validation.selection_problems(obj, objects.objects)]:
             evidence.finding(f"{obj.ref}: {detail}", obj.location)
     for obj, first in validation.duplicates(objects.objects):
         evidence.finding(f"{obj.ref} is defined twice (also at {first.location}): the later one silently "

@@ -131,3 +131,42 @@ def duplicates(objects: Iterable[KubeObject]) -> Iterator[tuple[KubeObject, Kube
         if identity(obj) in seen and obj.kind not in UNNAMED_KINDS:
             yield obj, seen[identity(obj)]
         seen.setdefault(identity(obj), obj)
+
+
+def _named_ports(container: Mapping[str, Any]) -> set[str]:
+    return {str(p["name"]) for p in container.get("ports") or [] if isinstance(p, Mapping) and p.get("name")}
+
+
+def probe_port_problems(obj: KubeObject) -> Iterator[str]:
+    """Probes whose named port (`port: http`) no port of their container carries: kubelet fails them."""
+    if obj.kind not in (*SELECTOR_KINDS, "Job", "CronJob", "Pod"):
+        return
+    for container in Workload(obj).pod_spec.get("containers") or []:
+        if not isinstance(container, Mapping):
+            continue
+        names = _named_ports(container)
+        for probe_key in ("livenessProbe", "readinessProbe", "startupProbe"):
+            probe = container.get(probe_key)
+            if not isinstance(probe, Mapping):
+                continue
+            for handler in ("httpGet", "tcpSocket", "grpc"):
+                port = (probe.get(handler) or {}).get("port") if isinstance(probe.get(handler), Mapping) else None
+                if isinstance(port, str) and not port.isdigit() and port not in names:
+                    yield (f"container {container.get('name')} {probe_key}.{handler}.port {port!r} names no port "
+                           f"of the container (named ports: {', '.join(sorted(names)) or 'none'})")
+
+
+def selection_problems(obj: KubeObject, objects: list[KubeObject]) -> Iterator[str]:
+    """An HPA whose scaleTargetRef names no workload, a PDB or Service whose selector selects no pod."""
+    near = [o for o in objects if o.namespace is None or obj.namespace is None or o.namespace == obj.namespace]
+    if obj.kind == "HorizontalPodAutoscaler":
+        target = obj.spec.get("scaleTargetRef") or {}
+        if isinstance(target, Mapping) and not any(o.kind == target.get("kind") and o.name == target.get("name")
+                                                   for o in near):
+            yield (f"spec.scaleTargetRef {target.get('kind')}/{target.get('name')} is not in the manifests: "
+                   "it scales nothing")
+    elif obj.kind == "PodDisruptionBudget":
+        selector = obj.spec.get("selector")
+        pods = [Workload(o).pod_labels for o in near if o.kind in (*SELECTOR_KINDS, "Pod")]
+        if isinstance(selector, Mapping) and selector and not any(selector_matches(selector, p) for p in pods):
+            yield f"spec.selector {dict(selector)} selects no pod template in the manifests: it protects nothing"
