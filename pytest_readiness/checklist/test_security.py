@@ -41,7 +41,7 @@ from pytest_readiness.sources.repo.dockerfile import Dockerfile
 from pytest_readiness.sources.repo.files import Repo
 from pytest_readiness.sources.repo.image_builds import builds_of, session_image_builds
 from pytest_readiness.sources.repo.image_user import final_user
-from pytest_readiness.sources.repo.secret_names import is_literal_secret, is_secret_name, is_sp_secret_name
+from pytest_readiness.sources.repo.secret_names import env_files, is_literal_secret, is_secret_name, is_sp_secret_name
 
 MAX_SANE_INPUT_LENGTH = 128_000
 JWT_MODES = frozenset({"jwt", "oauth2", "oidc", "aad", "azure_ad", "entra", "entra_id"})
@@ -88,8 +88,31 @@ def _report_secrets(findings: Iterable[SecretFinding], evidence: Evidence) -> in
 
 # --- agent config: authentication, rate limits, input validation, Key Vault --------------------
 
+def _auth_at_the_edge(request: pytest.FixtureRequest, config_absent: str, evidence: Evidence) -> None:
+    """Without the agent config: a public entry point with nothing authenticating at the edge fails."""
+    objects: ObjectSet | None = optional_fixture(request, "manifests")[0]
+    if objects is None:
+        unverified(f"{config_absent}, and no manifests show the entry points: prove authentication with "
+                   "--readiness-url (SEC-LIVE-AUTH)")
+    entry = edge.public_entry_points(objects)
+    guards = edge.edge_auth(objects)
+    for what, obj in guards:
+        evidence.add(f"{obj.ref}: {what} authenticates at the edge (the manifests decide)", obj.location)
+    if guards:
+        return
+    if not entry:
+        unverified(f"{config_absent}; the manifests expose no public entry point, and the code's authentication "
+                   "is not known: prove it with --readiness-url (SEC-LIVE-AUTH)")
+    pytest.fail(f"{entry[0].location}: {entry[0].ref} is a public entry point, and nothing authenticates callers: "
+                f"no agent config ({config_absent}), no ingress auth annotation, authentication policy or auth "
+                "proxy sidecar", pytrace=False)
+
+
 @check("SEC-API-AUTH-CONFIG")
-def test_api_authentication_configured(agent_config: AgentConfig, evidence: Evidence) -> None:
+def test_api_authentication_configured(request: pytest.FixtureRequest, evidence: Evidence) -> None:
+    agent_config, config_absent = optional_fixture(request, "agent_config")
+    if agent_config is None:
+        return _auth_at_the_edge(request, config_absent, evidence)
     section = agent_config.section(AUTH)
     if section is None:
         unverified(f"{agent_config.display} has no [{AUTH}] table: enable authentication there "
@@ -271,7 +294,7 @@ def _sp_secrets_in_manifests(objects: ObjectSet, settings: Settings, evidence: E
 
 
 @check("SEC-NO-SP-SECRET")
-def test_no_service_principal_secret(readiness_settings: Settings, request: pytest.FixtureRequest,
+def test_no_service_principal_secret(readiness_settings: Settings, repo: Repo, request: pytest.FixtureRequest,
                                      evidence: Evidence) -> None:
     agent_config, config_absent = optional_fixture(request, "agent_config")
     objects, manifests_absent = optional_fixture(request, "manifests")
@@ -284,11 +307,21 @@ def test_no_service_principal_secret(readiness_settings: Settings, request: pyte
         _sp_secrets_in_manifests(objects, readiness_settings, evidence)
         for path, text, first_line in manifest_texts(request, readiness_settings):
             found += [f for f in _scan(text, path, first_line) if f.rule == "azure-client-secret"]
+    for path in env_files(repo.files):
+        evidence.add("env file searched for client secrets", path)
+        for number, line in enumerate((repo.text(path) or "").splitlines(), start=1):
+            name, eq, value = line.removeprefix("export ").partition("=")
+            if eq and is_sp_secret_name(name.strip()) and is_literal_secret(value.strip()):
+                evidence.finding(f"{name.strip()} = {mask(value.strip())}: the service authenticates with a client "
+                                 "secret", Location(path, number))
     _report_secrets(found, evidence)
     evidence.fail_if_findings("a service-principal secret is configured instead of a managed identity")
-    if config_absent or manifests_absent:
-        unverified("no service-principal secret in what was read, but "
-                   + " and ".join(r for r in (config_absent, manifests_absent) if r))
+    if config_absent and manifests_absent:
+        unverified(f"no service-principal secret in what was read, but {config_absent} and {manifests_absent}")
+    if config_absent:
+        evidence.add("no agent config in the repo; manifests and env files have none")
+    elif manifests_absent:
+        unverified(f"the agent config has no service-principal secret, but {manifests_absent}")
 
 
 @check("SEC-WORKLOAD-IDENTITY")

@@ -132,3 +132,33 @@ def route_tls(route: KubeObject) -> bool:
     """An OpenShift Route terminates TLS when it has spec.tls.termination."""
     tls = route.spec.get("tls")
     return isinstance(tls, Mapping) and bool(tls.get("termination"))
+
+
+EDGE_AUTH_ANNOTATIONS = ("nginx.ingress.kubernetes.io/auth-url", "nginx.ingress.kubernetes.io/auth-type",
+                         "nginx.ingress.kubernetes.io/auth-tls-secret", "alb.ingress.kubernetes.io/auth-type",
+                         "traefik.ingress.kubernetes.io/router.middlewares", "konghq.com/plugins",
+                         "ingress.kubernetes.io/auth-type", "haproxy.org/auth-type")
+EDGE_AUTH_KINDS = ("RequestAuthentication", "AuthorizationPolicy", "SecurityPolicy")  # Istio, Envoy Gateway
+_AUTH_PROXY = re.compile(r"oauth2-proxy|oauth2_proxy|pomerium|vouch-proxy|authelia", re.IGNORECASE)
+
+
+def public_entry_points(objects: ObjectSet) -> list[KubeObject]:
+    """Ingresses, Gateways, Routes and externally reachable Services nothing fronts."""
+    routes = [r for r in objects.of_kind("Route") if r.api_version.startswith("route.openshift.io/")]
+    return [*objects.of_kind("Ingress"), *gateways(objects), *routes, *exposed_services(objects)]
+
+
+def edge_auth(objects: ObjectSet) -> list[tuple[str, KubeObject]]:
+    """(what, object) for everything that authenticates callers before the service: ingress auth
+    annotations, Istio/Envoy authentication policies, an auth proxy container (oauth2-proxy, ...)."""
+    found = []
+    for ingress in objects.of_kind("Ingress"):
+        for key in EDGE_AUTH_ANNOTATIONS:
+            if ingress.annotations.get(key):
+                found.append((f"annotation {key}", ingress))
+    found += [(obj.kind, obj) for obj in objects.of_kind(*EDGE_AUTH_KINDS)]
+    for workload in objects.workloads():
+        for container in [*workload.containers, *workload.init_containers]:
+            if _AUTH_PROXY.search(str(container.spec.get("image", ""))):
+                found.append((f"auth proxy container {container.name}", workload.obj))
+    return found

@@ -45,3 +45,14 @@ def is_sp_secret_name(name: str) -> bool:
 def is_literal_secret(value: Any) -> bool:
     """A value written into the file, as opposed to empty, a placeholder, or a reference like $(VAR)."""
     return value is not None and str(value).strip() != "" and not is_placeholder(str(value))
+
+
+def env_files(paths: list[str]) -> list[str]:
+    """Committed `.env`-style files that are not templates: `.env`, `.env.production`, `app.env`."""
+    found = []
+    for path in paths:
+        name = path.rpartition("/")[2].lower()
+        if (name == ".env" or name.startswith(".env.") or name.endswith(".env")) and not name.endswith(
+                (".example", ".sample", ".template", ".tmpl", ".dist")):
+            found.append(path)
+    return found
