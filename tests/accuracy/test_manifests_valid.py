@@ -96,7 +96,8 @@ CHART = {
     "charts/shop/Chart.yaml": "apiVersion: v2\nname: shop\nversion: 0.3.0\nappVersion: 1.2.0\n",
     "charts/shop/values.yaml": "replicaCount: 2\nimage:\n  repository: contoso.azurecr.io/shop\n  tag: 1.2.0\n",
     "charts/shop/values-prod.yaml": "replicaCount: 3\n",
-    "charts/shop/templates/deployment.yaml": deployment().replace("replicas: 2", "replicas: {{ .Values.replicaCount }}"),
+    "charts/shop/templates/deployment.yaml": deployment().replace("replicas: 2",
+                                                                  "replicas: {{ .Values.replicaCount }}"),
 }
 
 
