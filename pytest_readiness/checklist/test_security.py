@@ -21,7 +21,7 @@ from pytest_readiness.results import Location
 from pytest_readiness.secrets import ScanContext, SecretFinding, is_placeholder, mask, scan_text
 from pytest_readiness.settings import Settings
 from pytest_readiness.sources.common import optional_fixture, positive_int
-from pytest_readiness.sources.kube import edge
+from pytest_readiness.sources.kube import edge, identity
 from pytest_readiness.sources.kube.locate import (
     all_containers,
     container_line,
@@ -34,7 +34,7 @@ from pytest_readiness.sources.kube.locate import (
     manifest_texts,
     same_namespace,
 )
-from pytest_readiness.sources.kube.model import Container, KubeObject, ObjectSet, Workload
+from pytest_readiness.sources.kube.model import Container, KubeObject, ObjectSet, Workload, selector_matches
 from pytest_readiness.sources.repo.agent_config import AgentConfig
 from pytest_readiness.sources.repo.config_keys import AUTH, KEYVAULT_URL, RATE_LIMIT, VALIDATION
 from pytest_readiness.sources.repo.dockerfile import Dockerfile
@@ -49,7 +49,6 @@ API_KEY_MODES = frozenset({"api_key", "apikey"})
 OFF_MODES = frozenset({"none", "off", "disabled", "anonymous"})
 WORKLOAD_IDENTITY_USE = "azure.workload.identity/use"
 WORKLOAD_IDENTITY_CLIENT_ID = "azure.workload.identity/client-id"
-POD_IDENTITY_LABEL = "aadpodidbinding"
 RESTRICTED_ADDABLE_CAPS = frozenset({"NET_BIND_SERVICE"})
 NGINX_SSL_REDIRECT = "nginx.ingress.kubernetes.io/ssl-redirect"
 PUBLIC_REGISTRIES = frozenset({
@@ -324,15 +323,42 @@ def test_no_service_principal_secret(readiness_settings: Settings, repo: Repo, r
         unverified(f"the agent config has no service-principal secret, but {manifests_absent}")
 
 
+_GKE_ACCOUNT = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z][a-z0-9-]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com")
+_EKS_ROLE = re.compile(r"arn:aws[\w-]*:iam::\d{12}:role/[\w+=,.@/-]+")
+
+
+def _other_cloud_identity(account: KubeObject | None, evidence: Evidence) -> bool:
+    """GKE or EKS workload identity on the ServiceAccount; findings for a placeholder value."""
+    if account is None:
+        return False
+    for key, shape in ((identity.GKE_SERVICE_ACCOUNT, _GKE_ACCOUNT), (identity.EKS_ROLE_ARN, _EKS_ROLE)):
+        value = account.annotations.get(key)
+        if value is not None:
+            evidence.add(f"{account.ref} {key}={value!r}", account.location)
+            if not shape.fullmatch(str(value).strip()) or "000000000000" in str(value):
+                evidence.finding(f"{account.ref}: {key} = {value!r} is a placeholder, not a real identity",
+                                 account.location)
+            return True
+    return False
+
+
 @check("SEC-WORKLOAD-IDENTITY")
 def test_workload_identity_wired(workload: Workload, kube_objects: ObjectSet, readiness_settings: Settings,
                                  evidence: Evidence) -> None:
+    calls = list(identity.cloud_calls(workload, kube_objects))
+    if not calls:
+        not_applicable(f"{workload.ref} shows no cloud API call (no cloud SDK variable, cloud endpoint or secret "
+                       "store volume): it needs no cloud identity")
+    evidence.add(f"{workload.ref} calls a cloud API: {calls[0].why}", workload.location)
     labels = workload.pod_labels
     labels_at = locate(readiness_settings, workload.location, r"^\s*template\s*:", r"^\s*labels\s*:")
-    if POD_IDENTITY_LABEL in labels:
-        evidence.add(f"{workload.ref} pods carry {POD_IDENTITY_LABEL}={labels[POD_IDENTITY_LABEL]} "
+    if identity.AAD_POD_IDENTITY in labels:
+        evidence.add(f"{workload.ref} pods carry {identity.AAD_POD_IDENTITY}={labels[identity.AAD_POD_IDENTITY]} "
                      "(aad-pod-identity, deprecated: migrate to workload identity)", labels_at)
         return
+    account = identity.service_account(workload, kube_objects)
+    if _other_cloud_identity(account, evidence):
+        return evidence.fail_if_findings("workload identity names a placeholder")
     use: Any = labels.get(WORKLOAD_IDENTITY_USE)  # YAML may hand us a boolean the API server would reject
     evidence.add(f"{workload.ref} pod label {WORKLOAD_IDENTITY_USE}={use!r}", labels_at)
     if use is True:
@@ -341,31 +367,90 @@ def test_workload_identity_wired(workload: Workload, kube_objects: ObjectSet, re
     elif use != "true":
         evidence.finding(f"{workload.ref}: the pod template lacks the label {WORKLOAD_IDENTITY_USE}: \"true\", "
                          "so no federated token is injected", labels_at)
-    account_name = workload.pod_spec.get("serviceAccountName") or workload.pod_spec.get("serviceAccount")
-    if not account_name or account_name == "default":
+    name = identity.account_name(workload)
+    if name == "default":
         evidence.finding(f"{workload.ref} runs as the namespace's default ServiceAccount: give it its own, "
                          "federated with the managed identity", workload.location)
         evidence.fail_if_findings("workload identity is not wired")
-    accounts = [a for a in kube_objects.of_kind("ServiceAccount")
-                if a.name == account_name and same_namespace(a, workload.obj)]
-    if accounts:
-        account = accounts[0]
-        client_id = account.annotations.get(WORKLOAD_IDENTITY_CLIENT_ID)
-        annotated_at = locate(readiness_settings, account.location, r"^\s*annotations\s*:",
-                               re.escape(WORKLOAD_IDENTITY_CLIENT_ID))
-        evidence.add(f"{account.ref} {WORKLOAD_IDENTITY_CLIENT_ID}={client_id!r}", annotated_at)
-        if not client_id:
-            evidence.finding(f"{account.ref} lacks the annotation {WORKLOAD_IDENTITY_CLIENT_ID}", annotated_at)
-        elif not _GUID.fullmatch(str(client_id).strip()):
-            evidence.finding(f"{account.ref}: {WORKLOAD_IDENTITY_CLIENT_ID} = {client_id!r} is not a "
-                             "managed identity's client ID (a GUID)", annotated_at)
+    if account is not None:
+        _azure_client_id(account, readiness_settings, evidence)
     evidence.fail_if_findings("workload identity is not wired")
-    if not accounts:
+    if account is None:
         if kube_objects.problems:
             first = kube_objects.problems[0]
-            raise SourceError(str(first.location), f"{first.message} (ServiceAccount {account_name} may be in it)")
-        unverified(f"ServiceAccount {account_name} used by {workload} is not in the manifests: add it with its "
+            raise SourceError(str(first.location), f"{first.message} (ServiceAccount {name} may be in it)")
+        unverified(f"ServiceAccount {name} used by {workload} is not in the manifests: add it with its "
                    f"{WORKLOAD_IDENTITY_CLIENT_ID} annotation")
+    return None
+
+
+def _azure_client_id(account: KubeObject, settings: Settings, evidence: Evidence) -> None:
+    client_id = account.annotations.get(WORKLOAD_IDENTITY_CLIENT_ID)
+    annotated_at = locate(settings, account.location, r"^\s*annotations\s*:", re.escape(WORKLOAD_IDENTITY_CLIENT_ID))
+    evidence.add(f"{account.ref} {WORKLOAD_IDENTITY_CLIENT_ID}={client_id!r}", annotated_at)
+    if not client_id:
+        evidence.finding(f"{account.ref} lacks the annotation {WORKLOAD_IDENTITY_CLIENT_ID}", annotated_at)
+    elif not _GUID.fullmatch(str(client_id).strip()):
+        evidence.finding(f"{account.ref}: {WORKLOAD_IDENTITY_CLIENT_ID} = {client_id!r} is not a "
+                         "managed identity's client ID (a GUID)", annotated_at)
+    elif identity.is_placeholder_client_id(str(client_id)):
+        evidence.finding(f"{account.ref}: {WORKLOAD_IDENTITY_CLIENT_ID} is the all-zero placeholder GUID: set the "
+                         "managed identity's client ID", annotated_at)
+
+
+def _policy_directions(policy: KubeObject) -> set[str]:
+    types = policy.spec.get("policyTypes")
+    if isinstance(types, list):
+        return {str(t) for t in types}
+    return {"Ingress", *(["Egress"] if policy.spec.get("egress") else [])}
+
+
+@check("SEC-NETWORK-POLICY")
+def test_network_policy_default_deny(workload: Workload, kube_objects: ObjectSet, evidence: Evidence) -> None:
+    if not kube_objects.covers("NetworkPolicy"):
+        unverified(f"{kube_objects.name} does not list NetworkPolicy objects")
+    policies = [p for p in kube_objects.of_kind("NetworkPolicy") if same_namespace(p, workload.obj)
+                and selector_matches(p.spec.get("podSelector") or {}, workload.pod_labels)]
+    for policy in policies:
+        evidence.add(f"{policy.ref} selects {workload.ref} (policyTypes {sorted(_policy_directions(policy))})",
+                     policy.location)
+    for direction, rules_key, peer in (("Ingress", "ingress", "from"), ("Egress", "egress", "to")):
+        covering = [p for p in policies if direction in _policy_directions(p)]
+        if not covering:
+            evidence.finding(f"no NetworkPolicy restricts {direction.lower()} of {workload.ref}: add a default-deny "
+                             f"policy (podSelector: {{}}, policyTypes: [{direction}])", workload.location)
+        for policy in covering:
+            for rule in policy.spec.get(rules_key) or []:
+                if isinstance(rule, Mapping) and not rule.get(peer) and not rule.get("ports"):
+                    evidence.finding(f"{policy.ref} allows all {direction.lower()} (a rule with no {peer} and no "
+                                     "ports)", policy.location)
+    evidence.fail_if_findings(f"{workload.ref}: its traffic is not default-deny")
+
+
+@check("SEC-SA-TOKEN")
+def test_no_unused_service_account_token(workload: Workload, kube_objects: ObjectSet, evidence: Evidence) -> None:
+    annotations = {**workload.obj.annotations, **((workload.pod_template.get("metadata") or {}).get("annotations")
+                                                   or {})}
+    if str(annotations.get(identity.USES_API_ANNOTATION, "")).lower() == "true":
+        not_applicable(f"{workload.ref} declares that it calls the Kubernetes API ({identity.USES_API_ANNOTATION})")
+    if (binding := identity.binds_api_role(workload, kube_objects)) is not None:
+        not_applicable(f"{binding.ref} grants {identity.account_name(workload)} Kubernetes API access: it uses "
+                       "its token")
+    on_pod = workload.pod_spec.get("automountServiceAccountToken")
+    evidence.add(f"{workload.ref}: pod automountServiceAccountToken={on_pod}", workload.location)
+    if on_pod is False:
+        return
+    assert on_pod is not True, (f"{workload.location}: {workload.ref} sets automountServiceAccountToken: true but "
+                                "calls no Kubernetes API: every pod carries a token it does not use")
+    account = identity.service_account(workload, kube_objects)
+    if account is not None:
+        evidence.add(f"{account.ref}: automountServiceAccountToken={account.body.get('automountServiceAccountToken')}",
+                     account.location)
+        if account.body.get("automountServiceAccountToken") is False:
+            return
+    pytest.fail(f"{workload.location}: neither {workload.ref} nor ServiceAccount {identity.account_name(workload)} "
+                   "sets automountServiceAccountToken: false, so every pod carries a Kubernetes API token it does not "
+                f"use (annotate {identity.USES_API_ANNOTATION}: \"true\" if it does)", pytrace=False)
 
 
 @check("SEC-NO-SECRETS-IN-CONFIGMAP")
