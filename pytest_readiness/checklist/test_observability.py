@@ -561,9 +561,13 @@ def _restart_problem(rule: AlertRule) -> str | None:
     return None if per_hour <= 3 else f"fires only above {per_hour:g} restarts per hour (the checklist says 3)"
 
 
+_MEMORY_SHARE = re.compile(r"/\s*(?:\(|\w+\s*\()*[^/]*?(?:limit|request)|utili[sz]ation|percent", re.IGNORECASE)
+
+
 def _memory_problem(rule: AlertRule) -> str | None:
-    if not _is_ratio(rule.expr):
-        return "alerts on an absolute amount of memory, not on the share of the container's limit"
+    if not _MEMORY_SHARE.search(rule.expr):
+        return ("alerts on an absolute amount of memory (or divides by a constant), not on the share of the "
+                "container's memory limit or request")
     value = _ratio_threshold(rule.expr)
     if value is None:
         return f"its threshold {UNREADABLE}"

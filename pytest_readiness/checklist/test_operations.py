@@ -24,28 +24,37 @@ from pytest_readiness.sources.kube.fixtures import load_manifests
 from pytest_readiness.sources.kube.model import ObjectSet, Workload
 from pytest_readiness.sources.repo import docs as docs_source
 from pytest_readiness.sources.repo.agent_config import AgentConfig
-from pytest_readiness.sources.repo.ci_steps import GITOPS, is_build, is_deploy, is_scan, is_test
+from pytest_readiness.sources.repo.ci_steps import GITOPS, is_build, is_deploy, is_scan, is_test, why_it_cannot_fail
 from pytest_readiness.sources.repo.dockerfile import Dockerfile
 from pytest_readiness.sources.repo.files import CI_PATTERNS, Repo
 from pytest_readiness.sources.repo.image_user import final_user
 from pytest_readiness.sources.repo.pipelines import Pipeline, Step, session_pipelines
 
 
-def _find_steps(config: pytest.Config, repo: Repo, evidence: Evidence, what: str,
-                matches: Callable[[str], bool]) -> tuple[list[Pipeline], list[Step]]:
-    """The CI steps that do `what`; fails when there is no CI at all, unverified when they may be remote."""
+def _find_steps(config: pytest.Config, repo: Repo, evidence: Evidence, what: str, matches: Callable[[str], bool],
+                must_fail: bool = False) -> tuple[list[Pipeline], list[Step]]:
+    """The CI steps that do `what` (and, if `must_fail`, can fail the pipeline); fails when there is no CI at
+    all, unverified when they may be in remote templates."""
     found = session_pipelines(config, repo)
     if not found:
         pytest.fail(f"no CI definition in the repository (looked for {', '.join(CI_PATTERNS)}), so nothing {what}",
                     pytrace=False)
-    steps = [s for p in found for s in p.steps if matches(s.text)]
-    for step in steps:
-        evidence.add(f"{what}: {' | '.join(step.text.splitlines()[:2])}", step.where)
+    steps: list[tuple[Step, str]] = []
+    toothless: list[tuple[Step, str]] = []
+    for step in (s for p in found for s in p.steps if matches(s.text)):
+        why = (step.soft or why_it_cannot_fail(step.text, matches)) if must_fail else ""
+        (toothless if why else steps).append((step, why))
+    for step, why in steps + toothless:
+        shown = f"{what}: {' | '.join(step.text.splitlines()[:2])}"
+        evidence.add(f"{shown} (does not count: {why})" if why else shown, step.where)
     remote = sorted({r for p in found for r in p.remote})
     if not steps and remote:
         unverified(f"no CI step in {', '.join(p.path for p in found)} {what}, but the pipelines use templates or "
                    f"workflows from other repositories ({'; '.join(remote)}): check them and waive this check")
-    return found, steps
+    if not steps and toothless:
+        step, why = toothless[0]
+        pytest.fail(f"{step.where}: the only step that {what} can never fail the pipeline: {why}", pytrace=False)
+    return found, [step for step, _ in steps]
 
 
 def _paths(found: list[Pipeline]) -> str:
@@ -60,7 +69,7 @@ def test_ci_builds_image(pytestconfig: pytest.Config, repo: Repo, evidence: Evid
 
 @check("OPS-CI-TESTS")
 def test_ci_runs_tests(pytestconfig: pytest.Config, repo: Repo, evidence: Evidence) -> None:
-    found, steps = _find_steps(pytestconfig, repo, evidence, "runs the tests", is_test)
+    found, steps = _find_steps(pytestconfig, repo, evidence, "runs the tests", is_test, must_fail=True)
     assert steps, f"{_paths(found)}: no step runs the test suite (pytest, tox, npm test, ...)"
     events = {e for p in found if any(s in steps for s in p.steps) for e in p.events}
     evidence.add(f"the test pipelines run on: {', '.join(sorted(events)) or 'manual dispatch only'}")
@@ -72,7 +81,7 @@ def test_ci_runs_tests(pytestconfig: pytest.Config, repo: Repo, evidence: Eviden
 
 @check("OPS-CI-SECURITY-SCAN")
 def test_ci_security_scan(pytestconfig: pytest.Config, repo: Repo, evidence: Evidence) -> None:
-    found, steps = _find_steps(pytestconfig, repo, evidence, "runs a security scanner", is_scan)
+    found, steps = _find_steps(pytestconfig, repo, evidence, "runs a security scanner", is_scan, must_fail=True)
     assert steps, (f"{_paths(found)}: no step runs a security scanner (trivy, CodeQL, Bandit, Snyk, Checkov, "
                    "Gitleaks, Semgrep, Microsoft Security DevOps, ...)")
 
@@ -207,13 +216,13 @@ def _check_docs(check_id: str, repo: Repo, settings: Settings, evidence: Evidenc
                     pytrace=False)
     assert docs, f"{settings.docs}/ has no {topic.what} (by file name or heading): add {topic.example}"
     substantial = []
-    for path, line, why in docs:
-        words = len((repo.text(path) or "").split())
-        evidence.add(f"{topic.what}: {why} ({words} words)", Location(path, line))
+    for path, line, why, text in docs:
+        words = docs_source.substance(text)
+        evidence.add(f"{topic.what}: {why} ({words} words besides headings and TODOs)", Location(path, line))
         if words >= docs_source.MIN_DOC_WORDS:
-            substantial.append(path)
-    assert substantial, (f"the {topic.what} is a stub: {', '.join(p for p, _, _ in docs)} "
-                         f"has fewer than {docs_source.MIN_DOC_WORDS} words")
+            substantial.append(text)
+    assert substantial, (f"the {topic.what} is a stub: {', '.join(f'{p}:{n}' for p, n, _, _ in docs)} has fewer "
+                         f"than {docs_source.MIN_DOC_WORDS} words of content besides headings and TODO text")
     return substantial
 
 
@@ -237,13 +246,14 @@ def test_docs_api(repo: Repo, readiness_settings: Settings, evidence: Evidence) 
     specs = list(docs_source.openapi_paths(repo))
     for path, paths in specs:
         evidence.add(f"OpenAPI document with {len(paths)} paths", path)
+    routes = docs_source.code_routes(repo) or list(docs_source.API_ENDPOINTS)
+    evidence.add(f"routes to document: {', '.join(routes)}"
+                 + (" (from the service's code)" if routes != list(docs_source.API_ENDPOINTS) else " (the template's)"))
     covered = " ".join(" ".join(paths) for _, paths in specs)
-    if any(e not in covered for e in docs_source.API_ENDPOINTS):
-        docs = _check_docs("OPS-DOCS-API", repo, readiness_settings, evidence, required=not specs)
-        covered += " ".join(repo.text(p) or "" for p in docs)
-    missing = [e for e in docs_source.API_ENDPOINTS if e not in covered]
+    if any(r not in covered for r in routes):
+        covered += " ".join(_check_docs("OPS-DOCS-API", repo, readiness_settings, evidence, required=not specs))
+    missing = [r for r in routes if r not in covered]
     assert not missing, f"the API reference does not document {', '.join(missing)}"
-
 
 
 # --- image build ---------------------------------------------------------------------------------

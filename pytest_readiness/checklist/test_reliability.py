@@ -27,6 +27,7 @@ HOSTNAME_KEY = "kubernetes.io/hostname"
 PROBE_HANDLERS = ("httpGet", "tcpSocket", "grpc", "exec")
 PRESTOP_HANDLERS = ("exec", "httpGet", "sleep")
 MIN_GRACE_SECONDS = 30
+EPHEMERAL_PATH = re.compile(r"^(?:file://)?/(?:tmp|var/tmp|dev/shm|run/user)(?:/|$)")
 _PERCENT = re.compile(r"(\d+)%")
 _SLEEP = re.compile(r"\bsleep\s+(\d+)s?\b")
 
@@ -395,4 +396,10 @@ def test_session_persistence(agent_config: AgentConfig, evidence: Evidence) -> N
         f"{agent_config.describe(f'{PERSISTENCE}.enabled')}: session data is not persisted, so a lost "
         "pod or cache loses it"
     )
+    section = agent_config.section(PERSISTENCE) or {}
+    for key, value in section.items():
+        if isinstance(value, str) and EPHEMERAL_PATH.match(value.strip()):
+            pytest.fail(f"{agent_config.where(f'{PERSISTENCE}.{key}')}: {PERSISTENCE}.{key} = {value!r} is the pod's "
+                        "scratch space: it is gone when the pod restarts, so this is no persistence (use blob, a "
+                        "database or a PersistentVolume)", pytrace=False)
 

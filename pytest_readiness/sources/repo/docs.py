@@ -42,26 +42,69 @@ TOPICS = {
 API_ENDPOINTS = ("/api/question", "/health", "/metrics")
 
 
+NOT_DOCS = ("changelog", "license", "contributing", "code_of_conduct", "security", "notice")
+_STUB_LINE = re.compile(r"\b(?:todo|tbd|fixme|wip|coming soon|to be (?:written|done|added)|placeholder|lorem ipsum"
+                        r"|fill (?:this|me) in)\b", re.IGNORECASE)
+_ROUTE = re.compile(
+    r"""@\w+\.(?:get|post|put|delete|patch|route|api_route|websocket)\(\s*["'](?P<py>/[^"']*)["']"""
+    r"""|\b(?:app|router|api|server)\.(?:get|post|put|delete|patch|all|use)\(\s*["'`](?P<js>/[^"'`]*)["'`]"""
+    r"""|\bMap(?:Get|Post|Put|Delete|Patch|Methods)\(\s*"(?P<cs>/[^"]*)"|\bHandleFunc\(\s*"(?P<go>/[^"]*)["]""",
+)
+CODE_SUFFIXES = (".py", ".js", ".ts", ".mjs", ".cs", ".go")
+NOT_SERVICE_DIRS = frozenset({"tests", "test", "docs", "examples", "node_modules", "scripts", "conftest_examples"})
+
+
 def doc_files(repo: Repo, docs_dir: str) -> list[str]:
+    """Files under docs/, and the top-level Markdown (README included: it is where many repos document)."""
     inside = [f for f in repo.under(docs_dir) if f.lower().endswith(DOC_SUFFIXES)]
     top_level = [f for f in repo.files if "/" not in f and f.lower().endswith(DOC_SUFFIXES)
-                 and not f.lower().startswith(("readme", "changelog", "license", "contributing"))]
+                 and not f.lower().startswith(NOT_DOCS)]
     return inside + top_level
 
 
-def matching_docs(repo: Repo, docs_dir: str, topic: Topic) -> list[tuple[str, int, str]]:
-    """(path, line, why) of the docs about a topic: by file or folder name, or by a heading inside docs/."""
+def _section(text: str, heading: re.Match[str]) -> str:
+    """The text from a heading to the next heading of the same or a higher level."""
+    level = len(heading.group(0)) - len(heading.group(0).lstrip("#="))
+    for following in _HEADING.finditer(text, heading.end()):
+        if len(following.group(0)) - len(following.group(0).lstrip("#=")) <= level:
+            return text[heading.end() : following.start()]
+    return text[heading.end() :]
+
+
+def substance(text: str) -> int:
+    """Words of real content: headings, and lines that are TODO or placeholder text, do not count."""
+    lines = [line for line in text.splitlines() if not _HEADING.match(line) and not _STUB_LINE.search(line)]
+    return len(" ".join(lines).split())
+
+
+def matching_docs(repo: Repo, docs_dir: str, topic: Topic) -> list[tuple[str, int, str, str]]:
+    """(path, line, why, text) of the docs about a topic: a file or folder named for it (all its text), or a
+    heading in any doc, the top-level README included (that section's text)."""
     found = []
     for path in doc_files(repo, docs_dir):
         text = repo.text(path) or ""
         relative = path.removeprefix(docs_dir.rstrip("/") + "/")
-        if topic.name.search(relative.rsplit(".", 1)[0]):
-            found.append((path, 1, "named " + relative))
+        if topic.name.search(relative.rsplit(".", 1)[0]) and not relative.lower().startswith("readme"):
+            found.append((path, 1, "named " + relative, text))
             continue
         heading = next((m for m in _HEADING.finditer(text) if topic.heading.search(m.group(1))), None)
-        if heading and "/" in path:
-            found.append((path, text.count("\n", 0, heading.start()) + 1, f"heading {heading.group(1)!r}"))
+        if heading:
+            found.append((path, text.count("\n", 0, heading.start()) + 1, f"heading {heading.group(1)!r}",
+                          _section(text, heading)))
     return found
+
+
+def code_routes(repo: Repo) -> list[str]:
+    """The HTTP routes the service's own code declares (FastAPI/Flask, Express, ASP.NET, net/http)."""
+    routes: list[str] = []
+    for path in repo.files:
+        if not path.endswith(CODE_SUFFIXES) or NOT_SERVICE_DIRS & set(PurePosixPath(path).parts[:-1]):
+            continue
+        for match in _ROUTE.finditer(repo.text(path) or ""):
+            route = next(v for v in match.groupdict().values() if v)
+            if route != "/" and route not in routes:
+                routes.append(route)
+    return routes
 
 
 def openapi_paths(repo: Repo) -> Iterator[tuple[str, Mapping[str, Any]]]:

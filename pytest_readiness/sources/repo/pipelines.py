@@ -26,6 +26,7 @@ INPUT_KEYS = ("with", "inputs")
 class Step:
     text: str
     where: Location
+    soft: str = ""  # why the step's failure does not fail the pipeline (continue-on-error, allow_failure)
 
 
 @dataclass
@@ -48,20 +49,35 @@ def _scalars(node: yaml.Node) -> Iterator[str]:
             yield from (f"{key.value}: {text}" for text in _scalars(value))
 
 
-def _steps(node: yaml.Node, path: str) -> Iterator[Step]:
-    """Every mapping that runs something (a step, a GitLab job, a template reference), with its line."""
+SOFT_KEYS = ("continue-on-error", "allow_failure", "continueOnError")
+
+
+def _soft(keys: dict[str, yaml.Node]) -> str:
+    for key in SOFT_KEYS:
+        node = keys.get(key)
+        if isinstance(node, yaml.ScalarNode) and node.value.lower() == "true":
+            return f"{key}: true (line {node.start_mark.line + 1})"
+        if isinstance(node, yaml.MappingNode):  # GitLab allow_failure: {exit_codes: [...]}
+            return f"{key} (line {node.start_mark.line + 1})"
+    return ""
+
+
+def _steps(node: yaml.Node, path: str, soft: str = "") -> Iterator[Step]:
+    """Every mapping that runs something (a step, a GitLab job, a template reference), with its line;
+    `soft` when it, or the job holding it, may fail without failing the pipeline."""
     if isinstance(node, yaml.SequenceNode):
         for item in node.value:
-            yield from _steps(item, path)
+            yield from _steps(item, path, soft)
     if not isinstance(node, yaml.MappingNode):
         return
     keys = {str(k.value): v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+    soft = soft or _soft(keys)
     if any(k in keys for k in STEP_KEYS):
         texts = [t for k in STEP_KEYS if k in keys for t in _scalars(keys[k])]
         texts += [t for k in INPUT_KEYS if k in keys for t in _scalars(keys[k])]
-        yield Step("\n".join(texts), Location(path, node.start_mark.line + 1))
+        yield Step("\n".join(texts), Location(path, node.start_mark.line + 1), soft)
     for _, value in node.value:
-        yield from _steps(value, path)
+        yield from _steps(value, path, soft)
 
 
 def _load(text: str, path: str) -> tuple[list[yaml.Node], Any]:
