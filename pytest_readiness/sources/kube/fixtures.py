@@ -113,9 +113,12 @@ def container(kube_param: KubeParam) -> Container:
 
 
 @pytest.fixture
-def container_or_none(kube_param: KubeParam) -> Container | None:
-    """The container, or None when the run has no manifests at all: for a check the image can decide alone."""
-    if kube_param.objects is None and isinstance(kube_param.problem, Unverified):
+def container_or_none(kube_param: KubeParam, pytestconfig: pytest.Config) -> Container | None:
+    """The container, or None when the repo has no manifests at all (not when they cannot be rendered):
+    for a check the image can decide alone."""
+    s = settings_of(pytestconfig)
+    absent = s.manifests != "-" and not s.resolve(s.manifests).exists()
+    if kube_param.objects is None and isinstance(kube_param.problem, Unverified) and absent:
         return None
     return _checked(kube_param).container
 
