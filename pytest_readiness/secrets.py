@@ -73,10 +73,57 @@ def is_placeholder(value: str) -> bool:
     return stripped.lower() in _PLACEHOLDER_WORDS or _PLACEHOLDER.search(stripped) is not None
 
 
+# Values people ship as default credentials; a finding where a deployment uses them, a placeholder in
+# templates and docs.
+WEAK_CREDENTIALS = frozenset({
+    "password", "passw0rd", "password1", "password123", "p@ssw0rd", "p@ssword", "admin", "admin123",
+    "administrator", "changeme", "changeit", "change_me", "secret", "s3cret", "s3cr3t", "secret123", "letmein",
+    "hunter2", "root", "toor", "123456", "12345678", "123456789", "qwerty", "welcome", "welcome1", "pass",
+    "pass123", "guest", "test", "test123", "postgres", "mysecret", "mypassword", "default",
+})
+TEMPLATE_SUFFIXES = (".example", ".sample", ".template", ".tmpl", ".dist", ".tpl")
+DOC_SUFFIXES = (".md", ".markdown", ".rst", ".adoc", ".txt", ".ipynb", ".html")
+CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml", ".ini", ".cfg", ".conf", ".properties", ".env", ".tfvars")
+TEST_DIRS = frozenset({"test", "tests", "__tests__", "testdata", "test-data", "testing", "spec", "fixtures",
+                       "__fixtures__", "e2e"})
+DOC_DIRS = frozenset({"docs", "doc", "examples", "example", "samples", "sample"})
+
+
+def is_weak_credential(value: str) -> bool:
+    return value.strip().strip("\"'").lower() in WEAK_CREDENTIALS
+
+
+@dataclass(frozen=True)
+class ScanContext:
+    """What kind of file is scanned, from its path."""
+
+    deployed: bool = False  # configuration a deployment uses: weak and default credentials count
+    in_tests: bool = False  # a test fixture: values found only by their key's name are not secrets
+    markdown: bool = False  # every fenced block is its own document
+
+
+def context_of(path: str) -> ScanContext:
+    posix = path.replace("\\", "/").lower()
+    parts = posix.split("/")
+    name = parts[-1]
+    template = name.endswith(TEMPLATE_SUFFIXES) or any(f".{t}." in f".{name}" for t in ("example", "sample",
+                                                                                        "template"))
+    doc = name.endswith(DOC_SUFFIXES) or bool(DOC_DIRS & set(parts[:-1]))
+    tests = bool(TEST_DIRS & set(parts[:-1])) or name.startswith("test_") or re.search(
+        r"(?:_test\.go|\.(?:test|spec)\.[jt]sx?|tests?\.py)$", name) is not None
+    env_file = name == ".env" or name.startswith(".env.") or name.endswith(".env")
+    ci = parts[0] in (".github", ".azure-pipelines", ".pipelines") or name.startswith((".gitlab-ci", "azure-pipelines"))
+    config = env_file or name.endswith(CONFIG_SUFFIXES) or name.startswith(("dockerfile", "containerfile"))
+    return ScanContext(deployed=config and not (template or doc or tests or ci), in_tests=tests,
+                       markdown=name.endswith((".md", ".markdown")))
+
+
 _WORD = re.compile(r"[a-z]+|[A-Z]+|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*")
 _WORD_SEPARATORS = re.compile(r"[-_./: ]+")
 _NUMBER = re.compile(r"[+-]?[\d_.,:]+")
 _PATH = re.compile(r"(?:\.{0,2}|~)/[\w.\-/]*")
+_DATE_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}(?:$|[-.T])")  # API versions such as 2025-01-01-preview
+_CODE_EXPRESSION = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")  # self._settings.value, cfg.key2
 
 
 def _shannon_entropy(value: str) -> float:
@@ -92,6 +139,8 @@ def _looks_random(value: str) -> bool:
         return False
     if all(_WORD.fullmatch(part) for part in _WORD_SEPARATORS.split(value) if part):
         return False
+    if _DATE_LIKE.match(value) or _CODE_EXPRESSION.fullmatch(value):
+        return False
     # 3 bits per character, or 80% of the most a value this short can have (log2 of its length)
     return _shannon_entropy(value) >= min(3.0, 0.8 * math.log2(len(value)))
 
@@ -104,6 +153,7 @@ class _Hit:
     value_end: int
     report_at: int
     masked: str
+    strong: bool = False  # a fixed shape (cloud key prefix, private key): counts on a commented-out line too
 
 
 Accept = Callable[[str, re.Match[str]], bool]
@@ -146,19 +196,37 @@ class _Rule:
     report_at_match_start: bool = False
     known_fake: Accept | None = None  # a match it rejects, which no other detector may claim either
     needles: tuple[str, ...] = ()  # lower-case text of which one must occur for the pattern to match
+    by_name: bool = False  # found by its key's name, not its shape: not in test fixtures nor comments
+    weak_counts: bool = False  # in deployed configuration a default credential is a finding too
+    strong: bool = False  # a fixed shape: a commented-out line still leaks it
 
-    def __call__(self, text: str, lowered: str) -> Iterator[_Hit]:
+    def __call__(self, text: str, lowered: str, context: ScanContext) -> Iterator[_Hit]:
         if self.needles and not any(needle in lowered for needle in self.needles):
+            return
+        if self.by_name and context.in_tests:
             return
         for match in self.pattern.finditer(text):
             group = next(g for g in _VALUE_GROUPS if g in match.re.groupindex and match[g] is not None)
             value = match[group]
-            if self.known_fake and self.known_fake(value, match):
+            if (self.known_fake and self.known_fake(value, match)) or (self.by_name and _names_a_reference(match)):
                 yield _Hit("", match.start(), match.start(group), match.end(group), match.start(), "")
-            elif self.accept(value, match):
+            elif self.accept(value, match) or (self.weak_counts and context.deployed and is_weak_credential(value)):
                 report_at = match.start() if self.report_at_match_start else match.start(group)
+                rule = self.name if self.accept(value, match) else "default-credential"
                 masked = self.label(match) + mask(value)
-                yield _Hit(self.name, match.start(), match.start(group), match.end(group), report_at, masked)
+                yield _Hit(rule, match.start(), match.start(group), match.end(group), report_at, masked, self.strong)
+
+
+_REFERENCE_KEY = re.compile(r"(?:^|_)(?:NAME|NAMES|ID|REF|LABEL)_|^EXISTING_|^SECRET_KEY_REF")
+
+
+def _names_a_reference(match: re.Match[str]) -> bool:
+    """`VAULT_SECRET_NAME_API_KEY`, `existingSecret`: the key names where a secret is, not the secret."""
+    key = match.groupdict().get("key")
+    if not key:
+        return False
+    snake = re.sub(r"[^A-Za-z0-9]+", "_", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key)).upper()
+    return _REFERENCE_KEY.search(snake) is not None
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
@@ -251,6 +319,7 @@ _FORMAT_RULES = [
         _is_real_private_key,
         report_at_match_start=True,
         needles=("private key",),
+        strong=True,
     ),
     _Rule(
         "azure-storage-connection-string",
@@ -258,49 +327,58 @@ _FORMAT_RULES = [
         label=_fixed_label("AccountKey="),
         known_fake=_is_azurite_key,
         needles=("accountkey=",),
+        strong=True,
     ),
     _Rule(
         "azure-service-bus-connection-string",  # also Event Hubs and IoT Hub
         _compile(r"(?i:SharedAccessKey)=(?P<value>[A-Za-z0-9+/]{20,}={0,2})"),
         label=_fixed_label("SharedAccessKey="),
         needles=("sharedaccesskey=",),
+        strong=True,
     ),
     _Rule(
         "azure-sas-token",
         _compile(r"(?<=[?&;])sig=(?P<value>[A-Za-z0-9%+/]{20,}(?:=|%3D){0,2})"),
         label=_fixed_label("sig="),
         needles=("sig=",),
+        strong=True,
     ),
     _Rule(
         "aws-access-key-id",
         _compile(r"(?<![A-Z0-9])(?P<value>(?:AKIA|ASIA)[A-Z0-9]{16})(?![A-Z0-9])"),
         needles=("akia", "asia"),
+        strong=True,
     ),
     _Rule(
         "github-token",
         _compile(r"(?<!\w)(?P<value>gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})(?!\w)"),
         needles=("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+        strong=True,
     ),
     _Rule(
         "slack-token",
         _compile(r"(?<![\w-])(?P<value>xox[abposre]-[A-Za-z0-9-]{10,})"),
         needles=("xox",),
+        strong=True,
     ),
     _Rule(
         "slack-webhook-url",
         _compile(r"hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/(?P<value>[A-Za-z0-9]{20,})"),
         needles=("hooks.slack.com",),
+        strong=True,
     ),
     _Rule(
         "anthropic-api-key",
         _compile(r"(?<![\w-])(?P<value>sk-ant-[a-z]+\d*-[A-Za-z0-9_-]{32,})(?![\w-])"),
         needles=("sk-ant-",),
+        strong=True,
     ),
     _Rule(
         "openai-api-key",
         _compile(r"(?<![\w-])(?P<value>sk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,})(?![\w-])"),
         _is_openai_key,
         needles=("sk-",),
+        strong=True,
     ),
     _Rule(
         "jwt",
@@ -308,11 +386,13 @@ _FORMAT_RULES = [
         _is_jwt,
         known_fake=_is_sample_jwt,
         needles=("eyj",),
+        strong=True,
     ),
     _Rule(
         "azure-client-secret",  # Entra ID (AAD) client secret, e.g. abc8Q~...
         _compile(r"(?<![\w~.\-])(?P<value>[\w~.\-]{3}\dQ~[\w~.\-]{31,34})(?![\w~.\-])"),
         needles=("q~",),
+        strong=True,
     ),
     _Rule(
         "azure-ai-services-key",  # Azure OpenAI / Cognitive Services: 32 hex digits
@@ -322,18 +402,21 @@ _FORMAT_RULES = [
         ),
         label=_key_label,
         needles=("key",),
+        by_name=True,
     ),
     _Rule(
         "redis-connection-string-with-password",
         _compile(_URL_WITH_PASSWORD.format(scheme="rediss?")),
         label=_url_label,
         needles=("redis://", "rediss://"),
+        weak_counts=True,
     ),
     _Rule(
         "url-with-password",
         _compile(_URL_WITH_PASSWORD.format(scheme=r"[A-Za-z][A-Za-z0-9+.\-]*")),
         label=_url_label,
         needles=("://",),
+        weak_counts=True,
     ),
     _Rule(
         "bearer-token",
@@ -354,7 +437,7 @@ _SECRET_DATA_ENTRY = _compile(rf"""^[ \t]+(?P<kq>["']?)(?P<key>[\w.\-]+)(?P=kq):
 _PLAIN_SECRET_FIELDS = {("Secret", "data"), ("Secret", "stringData")}
 
 
-def _kubernetes_secret_data(text: str, lowered: str) -> Iterator[_Hit]:
+def _kubernetes_secret_data(text: str, lowered: str, context: ScanContext) -> Iterator[_Hit]:
     """Literal values under `data`/`stringData` of a Kubernetes Secret manifest kept in the repo.
 
     Every entry of a Secret's data, and of a SealedSecret's `encryptedData`, is claimed here, so the
@@ -375,10 +458,12 @@ def _kubernetes_secret_data(text: str, lowered: str) -> Iterator[_Hit]:
                 group = next(g for g in _VALUE_GROUPS[1:] if entry[g] is not None)
                 raw = entry[group]
                 value = raw if block["field"] == "stringData" else _base64_text(raw)
+                weak = plain and context.deployed and is_weak_credential(value)
                 secret = plain and _looks_random(value) and not value.startswith("-----BEGIN CERTIFICATE")
+                rule = "kubernetes-secret-data" if secret else "default-credential" if weak else ""
                 yield _Hit(
-                    "kubernetes-secret-data" if secret else "", entry.start(), entry.start(group),
-                    entry.end(group), entry.start(group), f"{entry['key']}=" + mask(raw) if secret else "",
+                    rule, entry.start(), entry.start(group),
+                    entry.end(group), entry.start(group), f"{entry['key']}=" + mask(raw) if rule else "",
                 )
 
 
@@ -389,33 +474,73 @@ def _base64_text(value: str) -> str:
         return value
 
 
-_DETECTORS: list[Callable[[str, str], Iterator[_Hit]]] = [
+_CLI_SECRETISH = _key_ending_in("password", "passwd", "secret", "token", "api key", "access key")
+# `--db-password=hunter2`, `--db-password hunter2`, and YAML/JSON argument lists: ["--db-password", "hunter2"]
+_CLI_FLAG = _compile(
+    rf"""(?<![\w-])--(?P<key>{_CLI_SECRETISH})(?:=|[ \t]+|["']?[ \t]*,[ \t]*["']?|["']?[ \t]*\r?\n[ \t]*-[ \t]+["']?)"""
+    r"""(?P<value>[^\s"'`,;#(){}\[\]$-][^\s"'`,;#(){}\[\]]*)"""
+)
+
+_DETECTORS: list[Callable[[str, str, ScanContext], Iterator[_Hit]]] = [
     *_FORMAT_RULES,
     _kubernetes_secret_data,
+    _Rule("cli-secret-argument", _CLI_FLAG, _random, _key_label, needles=("--",), by_name=True, weak_counts=True),
     *(
-        _Rule("azure-client-secret", pattern, _random, _key_label, needles=("client",))
+        _Rule("azure-client-secret", pattern, _random, _key_label, needles=("client",), by_name=True,
+              weak_counts=True)
         for pattern in _assignment_patterns(_CLIENT_SECRET)
     ),
     *(
-        _Rule("generic-password-assignment", pattern, _random, _key_label, needles=_SECRETISH_NEEDLES)
+        _Rule("generic-password-assignment", pattern, _random, _key_label, needles=_SECRETISH_NEEDLES,
+              by_name=True, weak_counts=True)
         for pattern in _assignment_patterns(_SECRETISH)
     ),
 ]
+_COMMENT_LINE = re.compile(r"^[ \t]*(?:#|//|/\*|\*|;|<!--|REM\b|::)")
+_FENCE = re.compile(r"^[ \t]*(```|~~~)[^\n]*\n(?P<body>.*?)^[ \t]*\1[ \t]*$", re.MULTILINE | re.DOTALL)
 
 
-def _hits(text: str) -> list[_Hit]:
+def _segments(text: str, context: ScanContext) -> list[tuple[int, str]]:
+    """(offset, text) of the documents in `text`: in Markdown each fenced block is one, and the prose another."""
+    if not context.markdown or ("```" not in text and "~~~" not in text):
+        return [(0, text)]
+    blocks = [(m.start("body"), m["body"]) for m in _FENCE.finditer(text)]
+    prose = list(text)
+    for start, body in blocks:
+        prose[start : start + len(body)] = re.sub(r"[^\n]", " ", body)
+    return [(0, "".join(prose)), *blocks]
+
+
+def _hits(text: str, context: ScanContext = ScanContext()) -> list[_Hit]:
     """Every secret in `text`, in order; where detectors overlap, the earlier (more specific) one wins."""
-    accepted: list[_Hit] = []
-    lowered = text.lower()
-    for detector in _DETECTORS:
-        for hit in detector(text, lowered):
-            if not any(hit.value_start < o.value_end and o.value_start < hit.value_end for o in accepted):
-                accepted.append(hit)
-    return sorted((hit for hit in accepted if hit.rule), key=lambda hit: hit.value_start)
+    found: list[_Hit] = []
+    for offset, segment in _segments(text, context):
+        accepted: list[_Hit] = []
+        lowered = segment.lower()
+        for detector in _DETECTORS:
+            for hit in detector(segment, lowered, context):
+                if not any(hit.value_start < o.value_end and o.value_start < hit.value_end for o in accepted):
+                    accepted.append(hit)
+        found += [_shifted(hit, offset) for hit in accepted
+                  if hit.rule and (hit.strong or not _commented(segment, hit))]
+    return sorted(found, key=lambda hit: hit.value_start)
 
 
-def scan_text(text: str, path: str) -> list[SecretFinding]:
-    """Secrets in `text`, reported against `path`; lines marked `readiness: ignore-secret` are skipped."""
+def _commented(text: str, hit: _Hit) -> bool:
+    line_start = text.rfind("\n", 0, hit.match_start) + 1
+    return _COMMENT_LINE.match(text, line_start) is not None
+
+
+def _shifted(hit: _Hit, offset: int) -> _Hit:
+    if not offset:
+        return hit
+    return _Hit(hit.rule, hit.match_start + offset, hit.value_start + offset, hit.value_end + offset,
+                hit.report_at + offset, hit.masked, hit.strong)
+
+
+def scan_text(text: str, path: str, context: ScanContext | None = None) -> list[SecretFinding]:
+    """Secrets in `text`, reported against `path` (whose name says what kind of file it is, unless
+    `context` does); lines marked `readiness: ignore-secret` are skipped."""
     line_starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
 
     def line_of(offset: int) -> int:
@@ -426,7 +551,7 @@ def scan_text(text: str, path: str) -> list[SecretFinding]:
         return text[line_starts[number - 1] : end]
 
     findings = []
-    for hit in _hits(text):
+    for hit in _hits(text, context or context_of(path)):
         lines = range(line_of(hit.match_start), line_of(hit.value_end - 1) + 1)
         if not any(IGNORE_MARKER.search(line_text(n)) for n in lines):
             findings.append(SecretFinding(path, line_of(hit.report_at), hit.rule, hit.masked))

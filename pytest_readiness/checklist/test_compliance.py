@@ -1,5 +1,8 @@
 """Compliance: the seed's Data Handling and Audit & Governance sections. Retention and encryption in transit
-are read from the agent config and the manifests; the rest are attestations."""
+are read from the agent config and the manifests; the rest are attestations.
+
+Checks: COMP-DATA-RETENTION, COMP-ENCRYPTION-IN-TRANSIT.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +12,15 @@ from typing import Any
 
 import pytest
 
-from pytest_readiness import Evidence, Unverified, check, unverified
+from pytest_readiness import Evidence, check, unverified
 from pytest_readiness.results import Location
 from pytest_readiness.secrets import mask_in_text
+from pytest_readiness.sources.common import optional_fixture, positive_int
+from pytest_readiness.sources.kube import edge
 from pytest_readiness.sources.kube.model import KubeObject, ObjectSet
 from pytest_readiness.sources.repo.agent_config import AgentConfig
+from pytest_readiness.sources.repo.config_keys import PERSISTENCE
 
-PERSISTENCE = "agent.memory.persistence"
 RETENTION_KEYS = (f"{PERSISTENCE}.retention_days", "agent.data.retention_days")
 PLAIN_SCHEMES = frozenset({"http", "redis", "ws", "amqp", "mqtt", "ftp", "ldap"})
 TLS_SCHEMES = frozenset({"https", "rediss", "wss", "amqps", "mqtts", "ftps", "ldaps"})
@@ -24,17 +29,6 @@ TLS_SWITCHES = frozenset({"ssl", "tls", "use_ssl", "use_tls", "ssl_enabled", "tl
 LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 _URL = re.compile(r"^\s*(?P<scheme>[a-z][a-z0-9+.-]*)://(?:[^@/\s]*@)?(?P<host>\[[^\]]+\]|[^/:?#\s]+)", re.IGNORECASE)
 _PLAIN_STORAGE = re.compile(r"DefaultEndpointsProtocol=http;", re.IGNORECASE)
-
-
-def _optional(request: pytest.FixtureRequest, name: str) -> Any:
-    try:
-        return request.getfixturevalue(name)
-    except Unverified:
-        return None
-
-
-def _positive_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 @check("COMP-DATA-RETENTION")
@@ -47,10 +41,10 @@ def test_data_retention(agent_config: AgentConfig, evidence: Evidence) -> None:
                    "service keeps data anywhere, set its retention period in the config")
     for key in present:
         evidence.add(agent_config.describe(key))
-        if not _positive_int(agent_config.get(key)):
+        if not positive_int(agent_config.get(key)):
             evidence.finding(f"{key} = {agent_config.get(key)!r}: retention must be a positive number of days "
                              "(0 or less keeps data forever)", agent_config.where(key))
-    if persisted and not any(_positive_int(agent_config.get(key)) for key in RETENTION_KEYS):
+    if persisted and not any(positive_int(agent_config.get(key)) for key in RETENTION_KEYS):
         evidence.finding(f"sessions are persisted (backend {agent_config.get(f'{PERSISTENCE}.backend')!r}) with no "
                          f"retention period: set {RETENTION_KEYS[0]}", agent_config.where(f"{PERSISTENCE}.enabled"))
     evidence.fail_if_findings("persisted data has no finite retention period")
@@ -149,6 +143,12 @@ def _manifest_problems(objects: ObjectSet, evidence: Evidence) -> None:
     for gateway in objects.of_kind("Gateway"):
         for problem in _gateway_problems(gateway):
             evidence.finding(f"{gateway.ref} {problem}", gateway.location)
+    for service in edge.exposed_services(objects):
+        exposed = edge.ports(service)
+        if exposed and all(p.plain_http for p in exposed) and not edge.lb_terminates_tls(service):
+            evidence.finding(f"{service.ref} ({service.spec.get('type')}) exposes only plain HTTP "
+                             f"({', '.join(map(str, exposed))}) with no Ingress or Gateway TLS in front",
+                             service.location)
     for what, value, where in _manifest_values(objects):
         plain = _plain_url_problem(value.strip())
         if plain:
@@ -157,8 +157,8 @@ def _manifest_problems(objects: ObjectSet, evidence: Evidence) -> None:
 
 @check("COMP-ENCRYPTION-IN-TRANSIT")
 def test_encryption_in_transit(request: pytest.FixtureRequest, evidence: Evidence) -> None:
-    agent_config: AgentConfig | None = _optional(request, "agent_config")
-    objects: ObjectSet | None = _optional(request, "manifests")
+    agent_config: AgentConfig | None = optional_fixture(request, "agent_config")[0]
+    objects: ObjectSet | None = optional_fixture(request, "manifests")[0]
     if agent_config is None and objects is None:
         unverified("neither the agent config nor Kubernetes manifests are present to show how the service connects")
     if agent_config is not None:
@@ -170,6 +170,6 @@ def test_encryption_in_transit(request: pytest.FixtureRequest, evidence: Evidenc
         unverified("the agent config's endpoints use TLS, but without manifests the Ingress TLS cannot be checked: "
                    "set --readiness-manifests")
     if agent_config is None:
-        unverified("the manifests serve TLS, but without the agent config its endpoints cannot be checked: "
-                   "set --readiness-config")
+        evidence.add("no agent config in the repo: decided from the manifests (edge, ConfigMaps, env values), "
+                     "which name no unencrypted endpoint")
 

@@ -1,5 +1,10 @@
 """Observability: the seed's Logging, Tracing, Metrics and Alerting sections, read from the agent config,
-the manifests and the repository's monitoring files (alert rules, dashboards)."""
+the manifests and the repository's monitoring files (alert rules, dashboards).
+
+Checks: OBS-LOG-LEVEL, OBS-STRUCTURED-LOGS, OBS-TRACING, OBS-SAMPLE-RATE, OBS-METRICS, OBS-METRICS-PORT,
+OBS-DASHBOARDS, OBS-ALERT-ERROR-RATE, OBS-ALERT-LATENCY-P95, OBS-ALERT-POD-RESTARTS, OBS-ALERT-MEMORY,
+OBS-ALERT-RUNBOOKS.
+"""
 
 from __future__ import annotations
 
@@ -15,28 +20,27 @@ import yaml
 
 from pytest_readiness import Evidence, SourceError, Unverified, check, not_applicable, unverified
 from pytest_readiness.results import Location
+from pytest_readiness.sources import yaml_reader
+from pytest_readiness.sources.common import integer, optional_fixture
+from pytest_readiness.sources.kube.container_env import env_named, env_set
 from pytest_readiness.sources.kube.fixtures import load_manifests
 from pytest_readiness.sources.kube.model import KubeObject, ObjectSet, Workload, selector_matches
 from pytest_readiness.sources.repo.agent_config import AgentConfig
+from pytest_readiness.sources.repo.config_keys import OBSERVABILITY
 from pytest_readiness.sources.repo.files import Repo
 
-OBSERVABILITY = "agent.observability"
 QUIET_LEVELS = frozenset({"INFO", "WARNING", "WARN", "ERROR", "CRITICAL", "FATAL"})
 VERBOSE_LEVELS = frozenset({"DEBUG", "TRACE", "NOTSET", "ALL", "VERBOSE"})
 INFO_LEVEL_NUMBER = 20  # Python's logging.INFO
 LOG_LEVEL_VARS = ("LOG_LEVEL", "AGENT_LOG_LEVEL", "AGENT__LOG_LEVEL")
 LOG_FORMAT_VARS = ("LOG_FORMAT", "AGENT_LOG_FORMAT", "AGENT__LOG_FORMAT")
 TRACE_EXPORTERS = ("azure", "otlp")
+SAMPLER_VAR = "OTEL_TRACES_SAMPLER"
 SAMPLER_ARG_VAR = "OTEL_TRACES_SAMPLER_ARG"
+TRACING_ENV_VARS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                    "APPLICATIONINSIGHTS_CONNECTION_STRING", "AZURE_MONITOR_CONNECTION_STRING")
+TRACING_OFF_VARS = ("OTEL_TRACES_EXPORTER", "OTEL_SDK_DISABLED")
 SEED_SAMPLE_ADVICE = "sample a fraction instead, e.g. sample_rate = 0.1 (10% sampling for high traffic)"
-
-
-def _optional(request: pytest.FixtureRequest, name: str) -> Any:
-    """A fixture's value, or None when its input is absent (a malformed input still errors)."""
-    try:
-        return request.getfixturevalue(name)
-    except Unverified:
-        return None
 
 
 def _readable_manifests(request: pytest.FixtureRequest) -> ObjectSet | None:
@@ -54,53 +58,10 @@ def _require_complete(objects: ObjectSet | None, missing: str) -> None:
         raise SourceError(str(first.location), f"{first.message} (so {missing} may be in it)")
 
 
-# --- the environment the manifests give each container ------------------------------------------
-
-@dataclass(frozen=True)
-class EnvSetting:
-    name: str
-    value: str
-    container: str
-    where: Location
-
-
-def _configmap(objects: ObjectSet, name: Any, near: KubeObject) -> KubeObject | None:
-    return next((cm for cm in objects.of_kind("ConfigMap") if cm.name == name
-                 and (cm.namespace is None or near.namespace is None or cm.namespace == near.namespace)), None)
-
-
-def container_env(objects: ObjectSet) -> Iterator[EnvSetting]:
-    """Literal env values and ConfigMap-sourced values of every serving container in `objects`."""
-    for workload in objects.workloads():
-        if not workload.is_serving:
-            continue
-        for container in workload.containers:
-            for source in container.spec.get("envFrom") or []:
-                ref = (source or {}).get("configMapRef") or {}
-                cm = _configmap(objects, ref.get("name"), workload.obj) if ref else None
-                if cm is None:
-                    continue
-                for key, value in (cm.body.get("data") or {}).items():
-                    yield EnvSetting(f"{source.get('prefix', '')}{key}", str(value), container.ref, cm.location)
-            for var in container.spec.get("env") or []:
-                if "value" in var:
-                    yield EnvSetting(str(var.get("name")), str(var["value"]), container.ref, container.location)
-                    continue
-                ref = ((var.get("valueFrom") or {}).get("configMapKeyRef")) or {}
-                cm = _configmap(objects, ref.get("name"), workload.obj) if ref else None
-                if cm is not None and ref.get("key") in (cm.body.get("data") or {}):
-                    value = cm.body["data"][ref["key"]]
-                    yield EnvSetting(str(var.get("name")), str(value), container.ref, cm.location)
-
-
-def _env_named(objects: ObjectSet | None, names: tuple[str, ...]) -> list[EnvSetting]:
-    return [s for s in container_env(objects) if s.name in names] if objects is not None else []
-
-
 # --- logging ------------------------------------------------------------------------------------
 
 def _level_problem(value: Any) -> str | None:
-    if isinstance(value, int) and not isinstance(value, bool):
+    if integer(value) is not None:
         return None if value >= INFO_LEVEL_NUMBER else f"numeric level {value} is more verbose than INFO"
     text = str(value).strip()
     if text.isdigit():
@@ -112,35 +73,47 @@ def _level_problem(value: Any) -> str | None:
     return f"{text!r} is not a log level (expected INFO, WARNING or ERROR)"
 
 
+def _sources(request: pytest.FixtureRequest) -> tuple[AgentConfig | None, ObjectSet | None]:
+    """The agent config and the manifests, each None when the repo has none."""
+    return optional_fixture(request, "agent_config")[0], optional_fixture(request, "manifests")[0]
+
+
+def _settings(config: AgentConfig | None, key: str, objects: ObjectSet | None,
+              names: tuple[str, ...]) -> list[tuple[Any, str, Location]]:
+    """(value, what, where) of a setting in the agent config, then in what the containers get."""
+    found = [(config.get(key), key, config.where(key))] if config is not None and config.has(key) else []
+    return found + [(e.value, f"{e.container} env {e.name}", e.where) for e in env_named(objects, names)]
+
+
+def _nowhere(config: AgentConfig | None, key: str, names: tuple[str, ...]) -> str:
+    shown = config.describe(key) if config is not None else "no agent config in the repo"
+    return f"{shown}, and no container sets {'/'.join(names)}"
+
+
 @check("OBS-LOG-LEVEL")
-def test_log_level(agent_config: AgentConfig, request: pytest.FixtureRequest, evidence: Evidence) -> None:
-    settings: list[tuple[Any, str, Location]] = []
-    if agent_config.has("agent.log_level"):
-        settings.append((agent_config.get("agent.log_level"), "agent.log_level", agent_config.where("agent.log_level")))
-    for env in _env_named(_optional(request, "manifests"), LOG_LEVEL_VARS):
-        settings.append((env.value, f"{env.container} env {env.name}", env.where))
+def test_log_level(request: pytest.FixtureRequest, evidence: Evidence) -> None:
+    config, objects = _sources(request)
+    settings = _settings(config, "agent.log_level", objects, LOG_LEVEL_VARS)
     if not settings:
-        unverified(f"{agent_config.describe('agent.log_level')} and no container sets {'/'.join(LOG_LEVEL_VARS)}: "
-                   'set [agent] log_level = "INFO" so the production level does not depend on a default')
+        unverified(f"{_nowhere(config, 'agent.log_level', LOG_LEVEL_VARS)}: set [agent] log_level = \"INFO\" (or "
+                   "LOG_LEVEL in the Deployment) so the production level does not depend on a default")
     for value, what, where in settings:
         evidence.add(f"{what} = {value!r}", where)
-        problem = _level_problem(value)
-        if problem:
+        if problem := _level_problem(value):
             evidence.finding(f"{what}: {problem}", where)
     evidence.fail_if_findings("the production log level is more verbose than INFO")
 
 
 @check("OBS-STRUCTURED-LOGS")
-def test_structured_logs(agent_config: AgentConfig, request: pytest.FixtureRequest, evidence: Evidence) -> None:
-    settings: list[tuple[Any, str, Location]] = []
-    if agent_config.has("agent.log_format"):
-        settings.append((agent_config.get("agent.log_format"), "agent.log_format",
-                         agent_config.where("agent.log_format")))
-    for env in _env_named(_optional(request, "manifests"), LOG_FORMAT_VARS):
-        settings.append((env.value, f"{env.container} env {env.name}", env.where))
+def test_structured_logs(request: pytest.FixtureRequest, evidence: Evidence) -> None:
+    config, objects = _sources(request)
+    settings = _settings(config, "agent.log_format", objects, LOG_FORMAT_VARS)
+    if not settings and config is None:
+        unverified(f"{_nowhere(config, 'agent.log_format', LOG_FORMAT_VARS)}: the code's default format is not "
+                   "known; set LOG_FORMAT=json in the Deployment or [agent] log_format = \"json\"")
     if not settings:
-        pytest.fail(f"{agent_config.describe('agent.log_format')} and no container sets "
-                    f"{'/'.join(LOG_FORMAT_VARS)}: nothing selects JSON log output", pytrace=False)
+        pytest.fail(f"{_nowhere(config, 'agent.log_format', LOG_FORMAT_VARS)}: nothing selects JSON log output",
+                    pytrace=False)
     for value, what, where in settings:
         evidence.add(f"{what} = {value!r}", where)
         if str(value).strip().lower() != "json":
@@ -165,45 +138,111 @@ def _enabled_with_exporter(agent_config: AgentConfig, evidence: Evidence, signal
         evidence.finding(f"{signal}_exporter must be {allowed}, got {chosen!r}", agent_config.where(exporter))
 
 
+def _configures(config: AgentConfig | None, signal: str) -> bool:
+    return config is not None and any(config.has(f"{OBSERVABILITY}.{signal}_{k}") for k in ("enabled", "exporter"))
+
+
+def _tracing_env(objects: ObjectSet | None, evidence: Evidence) -> bool:
+    """Whether a container gets a trace exporter's endpoint; findings for an exporter switched off."""
+    for env in env_named(objects, TRACING_OFF_VARS):
+        if env.value.strip().lower() in ("none", "true"):
+            evidence.finding(f"{env.container} env {env.name}={env.value}: traces are not exported", env.where)
+    found = env_set(objects, TRACING_ENV_VARS)
+    for env in found:
+        evidence.add(f"{env.container} env {env.name} is set (the manifests decide)", env.where)
+    return bool(found)
+
+
 @check("OBS-TRACING")
-def test_tracing_enabled(agent_config: AgentConfig, evidence: Evidence) -> None:
-    _enabled_with_exporter(agent_config, evidence, "tracing", "tracing is", TRACE_EXPORTERS)
-    evidence.fail_if_findings("distributed tracing is not enabled with an exporter")
+def test_tracing_enabled(request: pytest.FixtureRequest, evidence: Evidence) -> None:
+    config, config_absent = optional_fixture(request, "agent_config")
+    if config is not None and _configures(config, "tracing"):
+        _enabled_with_exporter(config, evidence, "tracing", "tracing is", TRACE_EXPORTERS)
+        return evidence.fail_if_findings("distributed tracing is not enabled with an exporter")
+    objects = optional_fixture(request, "manifests")[0]
+    exported = _tracing_env(objects, evidence)
+    evidence.fail_if_findings("distributed tracing is switched off")
+    if exported:
+        return None
+    if objects is None:
+        unverified(f"{config_absent or 'no tracing settings in the agent config'}, and no manifests show the "
+                   "exporter's environment: set --readiness-manifests or [agent.observability] tracing_enabled")
+    pytest.fail(f"{_nowhere(config, f'{OBSERVABILITY}.tracing_enabled', TRACING_ENV_VARS)}: no trace exporter is "
+                "configured", pytrace=False)
 
 
-def _sampler_arg(request: pytest.FixtureRequest) -> EnvSetting | None:
-    found = _env_named(_optional(request, "manifests"), (SAMPLER_ARG_VAR,))
-    return found[0] if found else None
+def _env_sample_rate(objects: ObjectSet | None, evidence: Evidence) -> None:
+    sampler = next(iter(env_named(objects, (SAMPLER_VAR,))), None)
+    arg = next(iter(env_named(objects, (SAMPLER_ARG_VAR,))), None)
+    if sampler is not None:
+        evidence.add(f"{sampler.container} env {SAMPLER_VAR}={sampler.value}", sampler.where)
+        name = sampler.value.strip().lower()
+        if name == "always_off":
+            not_applicable(f"{sampler.where}: {SAMPLER_VAR}=always_off keeps no trace; OBS-TRACING reports tracing")
+        assert "ratio" in name, (f"{sampler.where}: {SAMPLER_VAR}={sampler.value} keeps every trace; use "
+                                 f"parentbased_traceidratio with {SAMPLER_ARG_VAR}=0.1")
+    assert arg is not None, f"{SAMPLER_ARG_VAR} is not set: the ratio sampler keeps every trace (ratio 1.0)"
+    evidence.add(f"{arg.container} env {SAMPLER_ARG_VAR}={arg.value}", arg.where)
+    try:
+        ratio = float(arg.value)
+    except ValueError:
+        pytest.fail(f"{arg.where}: {SAMPLER_ARG_VAR}={arg.value!r} is not a number", pytrace=False)
+    assert 0 < ratio < 1, f"{arg.where}: {SAMPLER_ARG_VAR}={arg.value}: sample a fraction; {SEED_SAMPLE_ADVICE}"
 
 
 @check("OBS-SAMPLE-RATE")
-def test_sample_rate(agent_config: AgentConfig, request: pytest.FixtureRequest, evidence: Evidence) -> None:
+def test_sample_rate(request: pytest.FixtureRequest, evidence: Evidence) -> None:
+    config, objects = _sources(request)
     key = f"{OBSERVABILITY}.sample_rate"
-    if agent_config.get(f"{OBSERVABILITY}.tracing_enabled") is False:
-        not_applicable(f"tracing is disabled ({agent_config.describe(f'{OBSERVABILITY}.tracing_enabled')}); "
+    if config is not None and config.get(f"{OBSERVABILITY}.tracing_enabled") is False:
+        not_applicable(f"tracing is disabled ({config.describe(f'{OBSERVABILITY}.tracing_enabled')}); "
                        "OBS-TRACING reports that")
-    value: Any = agent_config.get(key)
-    where = agent_config.where(key)
-    what = agent_config.describe(key)
-    if value is None and (env := _sampler_arg(request)) is not None:
-        where, what = env.where, f"{env.where}: {env.container} env {SAMPLER_ARG_VAR} = {env.value!r}"
-        try:
-            value = float(env.value)
-        except ValueError:
-            pytest.fail(f"{what} is not a number", pytrace=False)
-    evidence.add(what, where)
+    if config is None or not config.has(key):
+        if env_named(objects, (SAMPLER_VAR, SAMPLER_ARG_VAR)):
+            return _env_sample_rate(objects, evidence)
+        if config is None and objects is None:
+            unverified("neither an agent config nor manifests show the trace sampler: set --readiness-config or "
+                       "--readiness-manifests")
+        if config is None:
+            if not env_set(objects, TRACING_ENV_VARS):
+                not_applicable("no agent config and no container exports traces; OBS-TRACING reports that")
+            pytest.fail(f"containers export traces but none sets {SAMPLER_VAR}/{SAMPLER_ARG_VAR}: every trace is "
+                        f"kept; {SEED_SAMPLE_ADVICE}", pytrace=False)
+    assert config is not None
+    value: Any = config.get(key)
+    evidence.add(config.describe(key))
     if value is None:
-        pytest.fail(f"{what}: without a sample rate OpenTelemetry samples every trace; {SEED_SAMPLE_ADVICE}",
-                    pytrace=False)
+        pytest.fail(f"{config.describe(key)}: without a sample rate OpenTelemetry samples every trace; "
+                    f"{SEED_SAMPLE_ADVICE}", pytrace=False)
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
-        pytest.fail(f"{what}: the sample rate must be a number greater than 0 and at most 1", pytrace=False)
-    assert value < 1, f"{what}: every trace is kept, which is costly at production traffic; {SEED_SAMPLE_ADVICE}"
+        pytest.fail(f"{config.describe(key)}: the sample rate must be a number greater than 0 and at most 1",
+                    pytrace=False)
+    assert value < 1, f"{config.describe(key)}: every trace is kept, which is costly at production traffic; " + (
+        SEED_SAMPLE_ADVICE)
+    return None
 
 
 @check("OBS-METRICS")
-def test_metrics_enabled(agent_config: AgentConfig, evidence: Evidence) -> None:
-    _enabled_with_exporter(agent_config, evidence, "metrics", "metrics are", ("prometheus",))
-    evidence.fail_if_findings("metrics are not exported for Prometheus")
+def test_metrics_enabled(request: pytest.FixtureRequest, evidence: Evidence) -> None:
+    config = optional_fixture(request, "agent_config")[0]
+    if config is not None and _configures(config, "metrics"):
+        _enabled_with_exporter(config, evidence, "metrics", "metrics are", ("prometheus",))
+        return evidence.fail_if_findings("metrics are not exported for Prometheus")
+    objects = optional_fixture(request, "manifests")[0]
+    if objects is None:
+        unverified("no [agent.observability] metrics settings and no manifests to show scraping: set "
+                   "--readiness-manifests or metrics_enabled/metrics_exporter")
+    serving = [w for w in objects.workloads() if w.is_serving]
+    scraped = [(w, how) for w in serving for how, _, _ in _scrape_targets(w, objects)]
+    exporters = [e for e in env_named(objects, ("OTEL_METRICS_EXPORTER",)) if e.value.strip().lower() != "none"]
+    for workload, how in scraped:
+        evidence.add(f"{workload.ref}: {how} (the manifests decide)", workload.location)
+    for env in exporters:
+        evidence.add(f"{env.container} env OTEL_METRICS_EXPORTER={env.value} (the manifests decide)", env.where)
+    assert scraped or exporters, (f"{_nowhere(config, f'{OBSERVABILITY}.metrics_enabled', ('OTEL_METRICS_EXPORTER',))}"
+                                  ", and no serving workload is scraped (prometheus.io/scrape, PodMonitor, "
+                                  "ServiceMonitor): no metrics reach Prometheus")
+    return None
 
 
 # --- is the metrics port declared and scraped? --------------------------------------------------
@@ -268,7 +307,7 @@ def test_metrics_port_scraped(workload: Workload, kube_objects: ObjectSet, reque
                               evidence: Evidence) -> None:
     if not workload.is_serving:
         not_applicable(f"{workload.ref} runs to completion and serves no metrics")
-    config: AgentConfig | None = _optional(request, "agent_config")
+    config: AgentConfig | None = optional_fixture(request, "agent_config")[0]
     name = config.get("agent.name") if config else None
     serving = [w for w in kube_objects.workloads() if w.is_serving]
     if any(_is_agent(w, name) for w in serving) and not _is_agent(workload, name):
@@ -419,18 +458,16 @@ def _rule_documents(repo: Repo, path: str) -> Iterator[tuple[Any, int]]:
     text = repo.text(path) or ""
     if "alert" not in text:
         return
-    loader = yaml.SafeLoader(text)
     try:
-        while loader.check_node():
-            node = loader.get_node()
-            if node is not None:
-                yield loader.construct_document(node), node.start_mark.line + 1
+        for document in yaml_reader.documents(text):
+            if isinstance(document, yaml_reader.Refused):
+                raise document
+            node, data = document
+            yield data, node.start_mark.line + 1
     except yaml.YAMLError as exc:
         if "PrometheusRule" in text or re.search(r"^groups:", text, re.MULTILINE):
-            mark = getattr(exc, "problem_mark", None)
-            raise SourceError(f"{path}:{mark.line + 1}" if mark else path, f"invalid YAML: {exc}") from None
-    finally:
-        loader.dispose()
+            line, problem = yaml_reader.problem_of(exc)
+            raise SourceError(f"{path}:{line}" if line else path, f"invalid YAML: {problem}") from None
 
 
 def alert_rules(repo: Repo, objects: ObjectSet | None) -> list[AlertRule]:
@@ -523,9 +560,13 @@ def _restart_problem(rule: AlertRule) -> str | None:
     return None if per_hour <= 3 else f"fires only above {per_hour:g} restarts per hour (the checklist says 3)"
 
 
+_MEMORY_SHARE = re.compile(r"/\s*(?:\(|\w+\s*\()*[^/]*?(?:limit|request)|utili[sz]ation|percent", re.IGNORECASE)
+
+
 def _memory_problem(rule: AlertRule) -> str | None:
-    if not _is_ratio(rule.expr):
-        return "alerts on an absolute amount of memory, not on the share of the container's limit"
+    if not _MEMORY_SHARE.search(rule.expr):
+        return ("alerts on an absolute amount of memory (or divides by a constant), not on the share of the "
+                "container's memory limit or request")
     value = _ratio_threshold(rule.expr)
     if value is None:
         return f"its threshold {UNREADABLE}"

@@ -1,21 +1,23 @@
 """Performance: the seed's Caching, Context Management, Connection Pooling and Load Testing sections, read
-from the agent config and the repository's load-test files."""
+from the agent config and the repository's load-test files.
+
+Checks: PERF-CACHE, PERF-CACHE-TTL, PERF-SUMMARIZATION, PERF-TOKEN-LIMITS, PERF-REDIS-POOL,
+PERF-LOAD-TEST-SCRIPT.
+"""
 
 from __future__ import annotations
 
 import re
 from pathlib import PurePath
-from typing import Any
 
 import pytest
 
 from pytest_readiness import Evidence, check, not_applicable, unverified
+from pytest_readiness.sources.common import positive_int
 from pytest_readiness.sources.repo.agent_config import AgentConfig
+from pytest_readiness.sources.repo.config_keys import CACHE, LLM, SUMMARIZATION
 from pytest_readiness.sources.repo.files import Repo
 
-CACHE = "agent.memory.cache"
-SUMMARIZATION = "agent.memory.summarization"
-LLM = "agent.llm"
 MAX_TTL_SECONDS = 7 * 24 * 3600
 POOL_KEYS = ("max_connections", "pool_size", "connection_pool_size", "max_pool_size")
 API_PATH = "/api/question"
@@ -36,10 +38,6 @@ CONTEXT_WINDOWS = {
     "o3-mini": 200_000,
     "o4-mini": 200_000,
 }
-
-
-def _positive_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def _require_cache(agent_config: AgentConfig) -> None:
@@ -67,7 +65,7 @@ def test_cache_ttl(agent_config: AgentConfig, evidence: Evidence) -> None:
     ttl = agent_config.get(key)
     evidence.add(agent_config.describe(key))
     assert ttl is not None, f"{agent_config.describe(key)}: cached entries get no explicit expiry"
-    assert _positive_int(ttl), (
+    assert positive_int(ttl), (
         f"{agent_config.describe(key)}: the TTL must be a positive number of seconds (0 or less keeps entries forever)"
     )
     assert ttl <= MAX_TTL_SECONDS, (
@@ -84,7 +82,7 @@ def test_summarization_enabled(agent_config: AgentConfig, evidence: Evidence) ->
         evidence.finding("conversation summarization is not enabled, so long sessions overflow the context",
                          agent_config.where(f"{SUMMARIZATION}.enabled"))
     max_tokens = agent_config.get(f"{SUMMARIZATION}.max_tokens")
-    if not _positive_int(max_tokens):
+    if not positive_int(max_tokens):
         evidence.finding(f"max_tokens must be a positive integer (the history size that triggers a summary), "
                          f"got {max_tokens!r}", agent_config.where(f"{SUMMARIZATION}.max_tokens"))
     evidence.fail_if_findings("summarization is not configured")
@@ -94,7 +92,7 @@ def _context_window(agent_config: AgentConfig, evidence: Evidence) -> int | None
     declared = agent_config.get(f"{LLM}.context_window")
     if declared is not None:
         evidence.add(agent_config.describe(f"{LLM}.context_window"))
-        return declared if _positive_int(declared) else None
+        return declared if positive_int(declared) else None
     for key in ("model", "deployment"):
         name = agent_config.get(f"{LLM}.{key}")
         if isinstance(name, str) and name.lower() in CONTEXT_WINDOWS:
@@ -110,10 +108,10 @@ def test_token_limits(agent_config: AgentConfig, evidence: Evidence) -> None:
     completion, history = agent_config.get(completion_key), agent_config.get(history_key)
     evidence.add(agent_config.describe(completion_key))
     evidence.add(agent_config.describe(history_key))
-    if not _positive_int(completion):
+    if not positive_int(completion):
         evidence.finding(f"the model's max_tokens must be a positive integer, got {completion!r}: without it one "
                          "answer can use the whole remaining context", agent_config.where(completion_key))
-    if history is not None and not _positive_int(history):
+    if history is not None and not positive_int(history):
         evidence.finding(f"summarization max_tokens must be a positive integer, got {history!r}",
                          agent_config.where(history_key))
     window = _context_window(agent_config, evidence)
@@ -126,10 +124,10 @@ def test_token_limits(agent_config: AgentConfig, evidence: Evidence) -> None:
         model = agent_config.get(f"{LLM}.model", agent_config.get(f"{LLM}.deployment"))
         unverified(f"the context window of model {model!r} is unknown: set [agent.llm] context_window")
     for key, value in ((completion_key, completion), (history_key, history)):
-        if _positive_int(value) and value >= window:
+        if positive_int(value) and value >= window:
             evidence.finding(f"{key} = {value} does not fit in the {window}-token context window",
                              agent_config.where(key))
-    if _positive_int(completion) and _positive_int(history) and completion + history > window:
+    if positive_int(completion) and positive_int(history) and completion + history > window:
         evidence.finding(f"a summarized history ({history}) plus an answer ({completion}) exceeds the {window}-token "
                          "context window", agent_config.where(history_key))
     evidence.fail_if_findings("token limits do not fit the model's context window")
@@ -144,7 +142,7 @@ def test_redis_connection_pool(agent_config: AgentConfig, evidence: Evidence) ->
                     "default pool is unbounded, so a burst opens a connection per request", pytrace=False)
     for key in present:
         evidence.add(agent_config.describe(f"{CACHE}.{key}"))
-        if not _positive_int(agent_config.get(f"{CACHE}.{key}")):
+        if not positive_int(agent_config.get(f"{CACHE}.{key}")):
             evidence.finding(f"{key} must be a positive integer", agent_config.where(f"{CACHE}.{key}"))
     evidence.fail_if_findings("the Redis connection pool is not bounded")
 

@@ -1,5 +1,9 @@
 """Reliability: the seed's High Availability, Health Checks, Resource Management, Graceful Shutdown and
-Backup & Recovery sections, read from the repository's manifests and agent config."""
+Backup & Recovery sections, read from the repository's manifests and agent config.
+
+Checks: REL-REPLICAS, REL-PDB, REL-ANTI-AFFINITY, REL-LIVENESS, REL-READINESS, REL-STARTUP, REL-REQUESTS,
+REL-LIMITS, REL-HPA, REL-GRACE-PERIOD, REL-PRESTOP, REL-SESSION-PERSISTENCE.
+"""
 
 from __future__ import annotations
 
@@ -12,15 +16,18 @@ from typing import Any
 import pytest
 
 from pytest_readiness import Evidence, SourceError, check, not_applicable, unverified
+from pytest_readiness.sources.common import integer
+from pytest_readiness.sources.kube.locate import same_namespace
 from pytest_readiness.sources.kube.model import Container, KubeObject, ObjectSet, Workload, selector_matches
 from pytest_readiness.sources.repo.agent_config import AgentConfig
+from pytest_readiness.sources.repo.config_keys import PERSISTENCE
 
 ZONE_KEYS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
 HOSTNAME_KEY = "kubernetes.io/hostname"
 PROBE_HANDLERS = ("httpGet", "tcpSocket", "grpc", "exec")
 PRESTOP_HANDLERS = ("exec", "httpGet", "sleep")
 MIN_GRACE_SECONDS = 30
-PERSISTENCE = "agent.memory.persistence"
+EPHEMERAL_PATH = re.compile(r"^(?:file://)?/(?:tmp|var/tmp|dev/shm|run/user)(?:/|$)")
 _PERCENT = re.compile(r"(\d+)%")
 _SLEEP = re.compile(r"\bsleep\s+(\d+)s?\b")
 
@@ -41,20 +48,11 @@ def _require_replicated(workload: Workload) -> None:
         not_applicable(f"{workload.ref} is a bare Pod that nothing replicates (see REL-REPLICAS)")
 
 
-def _same_namespace(a: KubeObject, b: KubeObject) -> bool:
-    """An object without a namespace gets one at apply time (kubectl -n, kustomize): it may sit beside any."""
-    return a.namespace is None or b.namespace is None or a.namespace == b.namespace
-
-
 def _require_complete(objects: ObjectSet, missing: str) -> None:
     """A missing related object may sit in a manifest that could not be read: no verdict then."""
     if objects.problems:
         first = objects.problems[0]
         raise SourceError(str(first.location), f"{first.message} (so {missing} may be in it)")
-
-
-def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 # --- HPAs and replica counts --------------------------------------------------------------------
@@ -66,7 +64,7 @@ def _target_ref(hpa: KubeObject) -> str:
 
 def _hpas_targeting(workload: Workload, objects: ObjectSet) -> list[KubeObject]:
     return [hpa for hpa in objects.of_kind("HorizontalPodAutoscaler")
-            if _target_ref(hpa) == workload.ref and _same_namespace(hpa, workload.obj)]
+            if _target_ref(hpa) == workload.ref and same_namespace(hpa, workload.obj)]
 
 
 def _replica_floor(workload: Workload, objects: ObjectSet, evidence: Evidence) -> tuple[int | None, str]:
@@ -75,11 +73,11 @@ def _replica_floor(workload: Workload, objects: ObjectSet, evidence: Evidence) -
     if hpas:
         declared = hpas[0].spec.get("minReplicas", 1)
         evidence.add(f"{hpas[0].ref} scales {workload.ref} from minReplicas={declared}", hpas[0].location)
-        return _count(declared), f"minReplicas of {hpas[0]}"
+        return integer(declared), f"minReplicas of {hpas[0]}"
     declared = workload.obj.spec.get("replicas", 1)
     default = "" if "replicas" in workload.obj.spec else " (not set: Kubernetes defaults to 1)"
     evidence.add(f"{workload.ref}: replicas={declared}{default}", workload.location)
-    return _count(declared), f"spec.replicas{default}, no HPA targets it"
+    return integer(declared), f"spec.replicas{default}, no HPA targets it"
 
 
 @check("REL-REPLICAS")
@@ -102,7 +100,7 @@ def test_multiple_replicas(workload: Workload, kube_objects: ObjectSet, evidence
 
 def _scaled(value: Any, replicas: int) -> int | None:
     """An IntOrString budget in pods; percentages round up, as the disruption controller does."""
-    if _count(value) is not None and value >= 0:
+    if integer(value) is not None and value >= 0:
         return int(value)
     match = _PERCENT.fullmatch(value) if isinstance(value, str) else None
     return math.ceil(int(match.group(1)) * replicas / 100) if match else None
@@ -131,7 +129,7 @@ def _budget_problem(pdb: KubeObject, replicas: int) -> str | None:
 def test_pod_disruption_budget(workload: Workload, kube_objects: ObjectSet, evidence: Evidence) -> None:
     _require_replicated(workload)
     budgets = [pdb for pdb in kube_objects.of_kind("PodDisruptionBudget")
-               if _same_namespace(pdb, workload.obj)
+               if same_namespace(pdb, workload.obj)
                and selector_matches(pdb.spec.get("selector"), workload.pod_labels)]
     if not budgets:
         _require_complete(kube_objects, f"a PodDisruptionBudget for {workload.ref}")
@@ -202,7 +200,7 @@ def _handler_problem(handler: Mapping[str, Any], allowed: tuple[str, ...]) -> tu
     if kind == "exec":
         return f"exec {body.get('command')}", None if body.get("command") else "exec has no command"
     if kind == "sleep":
-        seconds = _count(body.get("seconds"))
+        seconds = integer(body.get("seconds"))
         return f"sleep {seconds}s", None if seconds and seconds > 0 else "sleep needs positive seconds"
     shown = f"{kind} {body.get('path', '')} port {body.get('port')}".replace("  ", " ")
     return shown, None if body.get("port") is not None else f"{kind} has no port"
@@ -313,10 +311,10 @@ def _metric_problems(hpa: KubeObject, workload: Workload) -> list[str]:
 def _hpa_problems(hpa: KubeObject, workload: Workload) -> list[str]:
     low, high = hpa.spec.get("minReplicas", 1), hpa.spec.get("maxReplicas")
     problems = []
-    if _count(low) is None or low < 2:
+    if integer(low) is None or low < 2:
         problems.append(f"minReplicas={low!r}" + (" (default)" if "minReplicas" not in hpa.spec else "")
                         + " must be at least 2")
-    if _count(high) is None or (_count(low) is not None and high <= low):
+    if integer(high) is None or (integer(low) is not None and high <= low):
         problems.append(f"maxReplicas={high!r} must be an integer above minReplicas={low!r}")
     return problems + _metric_problems(hpa, workload)
 
@@ -349,7 +347,7 @@ def _prestop_seconds(container: Container) -> int:
     """How long the preStop hook holds the container before SIGTERM (0 when it cannot be told)."""
     hook = ((container.spec.get("lifecycle") or {}).get("preStop")) or {}
     if "sleep" in hook:
-        return _count((hook.get("sleep") or {}).get("seconds")) or 0
+        return integer((hook.get("sleep") or {}).get("seconds")) or 0
     command = " ".join(str(part) for part in (hook.get("exec") or {}).get("command") or [])
     return max((int(s) for s in _SLEEP.findall(command)), default=0)
 
@@ -362,7 +360,7 @@ def test_termination_grace_period(workload: Workload, evidence: Evidence) -> Non
         f"{workload}: terminationGracePeriodSeconds is not set (the implicit default is 30 s)"
     )
     evidence.add(f"{workload.ref}: terminationGracePeriodSeconds={grace}", workload.location)
-    assert _count(grace) is not None and grace >= MIN_GRACE_SECONDS, (
+    assert integer(grace) is not None and grace >= MIN_GRACE_SECONDS, (
         f"{workload}: terminationGracePeriodSeconds={grace!r} is below {MIN_GRACE_SECONDS} s"
     )
     sleeps = {c.name: _prestop_seconds(c) for c in workload.containers}
@@ -398,4 +396,10 @@ def test_session_persistence(agent_config: AgentConfig, evidence: Evidence) -> N
         f"{agent_config.describe(f'{PERSISTENCE}.enabled')}: session data is not persisted, so a lost "
         "pod or cache loses it"
     )
+    section = agent_config.section(PERSISTENCE) or {}
+    for key, value in section.items():
+        if isinstance(value, str) and EPHEMERAL_PATH.match(value.strip()):
+            pytest.fail(f"{agent_config.where(f'{PERSISTENCE}.{key}')}: {PERSISTENCE}.{key} = {value!r} is the pod's "
+                        "scratch space: it is gone when the pod restarts, so this is no persistence (use blob, a "
+                        "database or a PersistentVolume)", pytrace=False)
 

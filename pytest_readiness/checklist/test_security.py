@@ -1,39 +1,54 @@
 """Security: the seed's Authentication, Input Validation, Network, Secrets and Container sections,
-read from the agent config, the Kubernetes manifests, the Dockerfile and every file of the repository."""
+read from the agent config, the Kubernetes manifests, the Dockerfile and every file of the repository.
+
+Checks: SEC-API-AUTH-CONFIG, SEC-RATE-LIMIT, SEC-PROMPT-INJECTION, SEC-INPUT-LIMITS, SEC-PII, SEC-KEYVAULT,
+SEC-NO-HARDCODED-SECRETS, SEC-NO-SP-SECRET, SEC-WORKLOAD-IDENTITY, SEC-NO-SECRETS-IN-CONFIGMAP,
+SEC-NO-LITERAL-SECRET-ENV, SEC-NON-ROOT, SEC-READONLY-FS, SEC-NO-PRIVILEGED, SEC-NO-PRIV-ESCALATION,
+SEC-CAPS-DROPPED, SEC-INGRESS-TLS.
+"""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from pytest_readiness import Evidence, SourceError, check, not_applicable, unverified
-from pytest_readiness.api import Unverified
 from pytest_readiness.results import Location
-from pytest_readiness.secrets import IGNORE_MARKER, SecretFinding, is_placeholder, mask, scan_text
+from pytest_readiness.secrets import ScanContext, SecretFinding, is_placeholder, mask, scan_text
 from pytest_readiness.settings import Settings
-from pytest_readiness.sources.kube.fixtures import load_manifests
-from pytest_readiness.sources.kube.manifests import manifest_files
-from pytest_readiness.sources.kube.model import Container, KubeObject, ObjectSet, Workload
+from pytest_readiness.sources.common import optional_fixture, positive_int
+from pytest_readiness.sources.kube import edge, identity
+from pytest_readiness.sources.kube.locate import (
+    all_containers,
+    container_line,
+    data_key_line,
+    data_of,
+    env_entries,
+    env_line,
+    ignored,
+    locate,
+    manifest_texts,
+    same_namespace,
+)
+from pytest_readiness.sources.kube.model import Container, KubeObject, ObjectSet, Workload, selector_matches
 from pytest_readiness.sources.repo.agent_config import AgentConfig
+from pytest_readiness.sources.repo.config_keys import AUTH, KEYVAULT_URL, RATE_LIMIT, VALIDATION
 from pytest_readiness.sources.repo.dockerfile import Dockerfile
 from pytest_readiness.sources.repo.files import Repo
+from pytest_readiness.sources.repo.image_builds import builds_of, session_image_builds
+from pytest_readiness.sources.repo.image_user import final_user
+from pytest_readiness.sources.repo.secret_names import env_files, is_literal_secret, is_secret_name, is_sp_secret_name
 
-AUTH = "agent.security.auth"
-RATE_LIMIT = "agent.security.rate_limit"
-VALIDATION = "agent.security.validation"
-KEYVAULT_URL = "agent.secrets.keyvault_url"
 MAX_SANE_INPUT_LENGTH = 128_000
 JWT_MODES = frozenset({"jwt", "oauth2", "oidc", "aad", "azure_ad", "entra", "entra_id"})
 API_KEY_MODES = frozenset({"api_key", "apikey"})
 OFF_MODES = frozenset({"none", "off", "disabled", "anonymous"})
 WORKLOAD_IDENTITY_USE = "azure.workload.identity/use"
 WORKLOAD_IDENTITY_CLIENT_ID = "azure.workload.identity/client-id"
-POD_IDENTITY_LABEL = "aadpodidbinding"
 RESTRICTED_ADDABLE_CAPS = frozenset({"NET_BIND_SERVICE"})
 NGINX_SSL_REDIRECT = "nginx.ingress.kubernetes.io/ssl-redirect"
 PUBLIC_REGISTRIES = frozenset({
@@ -47,158 +62,14 @@ _VAULT_URL = re.compile(
 _VAULT_NAME = re.compile(r"[A-Za-z](?:[A-Za-z0-9]|-(?!-)){1,22}[A-Za-z0-9]")
 _TEMPLATE_VAULT_NAMES = frozenset({"keyvault", "my-keyvault", "mykeyvault", "keyvault-name", "vault-name"})
 _GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
-# Names are compared in UPPER_SNAKE form: `redisPassword` and `redis-password` become REDIS_PASSWORD.
-_SECRET_NAME_END = re.compile(
-    r"(?:^|_)(?:SECRET|PASSWORD|PASSWD|PWD|PASSPHRASE|KEY|APIKEY|TOKEN|CONNECTION_?STRING|CONN_?STR"
-    r"|CREDENTIALS?|SAS)$"
-)
-_TOKEN_SEGMENT = re.compile(r"(?:^|_)TOKEN(?:_|$)")
-_NOT_SECRET_NAME = re.compile(
-    r"(?:^|_)(?:PUBLIC|PARTITION|SORT)_KEY$"
-    r"|_(?:FILE|PATH|DIR|URL|URI|ENDPOINT|HOST|NAME|ID|TTL|HEADER|AUDIENCE|TYPE|LIMIT|SIZE|ENV|REF)$"
-)
-_SP_SECRET_NAME = re.compile(
-    r"(?:^|_)(?:CLIENT_?SECRET|CLIENT_?PASSWORD|CLIENT_CERTIFICATE_PASSWORD|SP_(?:SECRET|PASSWORD)"
-    r"|SERVICE_?PRINCIPAL_(?:SECRET|PASSWORD|KEY))(?:_|$)"
-)
 
 
-# --- names, values and lines --------------------------------------------------------------------
-
-def _upper_snake(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "_", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)).upper()
+DEPLOYED = ScanContext(deployed=True)  # what a container gets: a default credential there is a finding
 
 
-def _is_secret_name(name: str) -> bool:
-    """PASSWORD, *_SECRET, *_KEY, *_TOKEN*, *CONNECTION_STRING and the like, but not TOKEN_FILE or MAX_TOKENS."""
-    snake = _upper_snake(name)
-    return not _NOT_SECRET_NAME.search(snake) and bool(
-        _SECRET_NAME_END.search(snake) or _TOKEN_SEGMENT.search(snake)
-    )
-
-
-def _is_sp_secret_name(name: str) -> bool:
-    return bool(_SP_SECRET_NAME.search(_upper_snake(name)))
-
-
-def _is_literal_secret(value: Any) -> bool:
-    """A value written into the file, as opposed to empty, a placeholder, or a reference like $(VAR)."""
-    return value is not None and str(value).strip() != "" and not is_placeholder(str(value))
-
-
-def _object_lines(settings: Settings, where: Location) -> tuple[list[str], int] | None:
-    """The lines of the manifest file holding an object, and the index where its YAML document ends."""
-    if where.line is None:
-        return None
-    try:
-        lines = settings.resolve(where.path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return None  # an object from a live cluster or stdin: its own location is the best we have
-    end = next((i for i in range(where.line, len(lines)) if lines[i].startswith("---")), len(lines))
-    return lines, end
-
-
-def _locate(settings: Settings, where: Location, *steps: str) -> Location:
-    """The line matching the last of `steps`, each searched after the previous one within the object's
-    document; the deepest line found when a step does not match (flow-style YAML, for instance)."""
-    found = _object_lines(settings, where)
-    if found is None or where.line is None:
-        return where
-    lines, end = found
-    index, located = where.line - 1, where
-    for step in steps:
-        pattern = re.compile(step)
-        match = next((i for i in range(index, end) if pattern.search(lines[i])), None)
-        if match is None:
-            break
-        index, located = match + 1, Location(where.path, match + 1)
-    return located
-
-
-def _ignored(settings: Settings, where: Location, lines_before: int = 0) -> bool:
-    """Whether the line (or one of the `lines_before` it) carries a `readiness: ignore-secret` marker."""
-    found = _object_lines(settings, where)
-    if found is None or where.line is None:
-        return False
-    lines = found[0][max(0, where.line - 1 - lines_before) : where.line]
-    return any(IGNORE_MARKER.search(line) for line in lines)
-
-
-def _name_line(name: str) -> str:
-    return rf"""^\s*(?:-\s+)?["']?name["']?\s*:\s*["']?{re.escape(name)}["']?\s*,?\s*(?:#.*)?$"""
-
-
-def _env_line(settings: Settings, container: Container, env: Mapping[str, Any]) -> Location:
-    """The line of an env entry's literal `value:`, or of its `name:` when it has none."""
-    section = r"^\s*initContainers\s*:" if container.init else r"^\s*containers\s*:"
-    steps = [section, _name_line(container.name), r"^\s*env\s*:", _name_line(str(env.get("name", "")))]
-    if "value" in env:
-        steps.append(r"^\s*value\s*:")
-    return _locate(settings, container.workload.location, *steps)
-
-
-def _data_key_line(settings: Settings, obj: KubeObject, field: str, key: str) -> Location:
-    return _locate(settings, obj.location, rf"^{field}\s*:", rf"""^\s+["']?{re.escape(key)}["']?\s*:""")
-
-
-def _all_containers(workload: Workload) -> list[Container]:
-    return [*workload.init_containers, *workload.containers]
-
-
-def _env_entries(container: Container) -> list[Mapping[str, Any]]:
-    return [e for e in container.spec.get("env") or [] if isinstance(e, Mapping)]
-
-
-def _data(obj: KubeObject, field: str) -> Mapping[str, Any]:
-    data = obj.body.get(field)
-    return data if isinstance(data, Mapping) else {}
-
-
-def _same_namespace(a: KubeObject, b: KubeObject) -> bool:
-    """An object without a namespace gets one at apply time (kubectl -n, kustomize): it may sit beside any."""
-    return a.namespace is None or b.namespace is None or a.namespace == b.namespace
-
-
-# --- sources a check may do without -------------------------------------------------------------
-
-def _optional(request: pytest.FixtureRequest, name: str) -> tuple[Any, str]:
-    """A fixture's value, or None with the reason it is absent (a malformed input still errors)."""
-    try:
-        return request.getfixturevalue(name), ""
-    except Unverified as absent:
-        return None, absent.reason
-
-
-def _manifest_texts(request: pytest.FixtureRequest, settings: Settings) -> Iterator[tuple[str, str, int]]:
-    """(display path, text, first line) of every manifest; objects read from stdin come back as YAML."""
-    if settings.manifests == "-":
-        try:
-            objects = load_manifests(request.config)
-        except Unverified:
-            return
-        for obj in objects.objects:
-            yield obj.location.path, yaml.safe_dump(dict(obj.body), sort_keys=False), obj.location.line or 1
-        return
-    root = settings.resolve(settings.manifests)
-    if not root.exists():
-        return
-    for path in manifest_files(root):
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue
-        yield _display(path, settings.project), text, 1
-
-
-def _display(path: Path, project: Path) -> str:
-    try:
-        return path.relative_to(project).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def _scan(text: str, path: str, first_line: int = 1) -> list[SecretFinding]:
-    return [SecretFinding(f.path, f.line + first_line - 1, f.rule, f.masked) for f in scan_text(text, path)]
+def _scan(text: str, path: str, first_line: int = 1, context: ScanContext | None = None) -> list[SecretFinding]:
+    return [SecretFinding(f.path, f.line + first_line - 1, f.rule, f.masked)
+            for f in scan_text(text, path, context)]
 
 
 def _report_secrets(findings: Iterable[SecretFinding], evidence: Evidence) -> int:
@@ -216,8 +87,31 @@ def _report_secrets(findings: Iterable[SecretFinding], evidence: Evidence) -> in
 
 # --- agent config: authentication, rate limits, input validation, Key Vault --------------------
 
+def _auth_at_the_edge(request: pytest.FixtureRequest, config_absent: str, evidence: Evidence) -> None:
+    """Without the agent config: a public entry point with nothing authenticating at the edge fails."""
+    objects: ObjectSet | None = optional_fixture(request, "manifests")[0]
+    if objects is None:
+        unverified(f"{config_absent}, and no manifests show the entry points: prove authentication with "
+                   "--readiness-url (SEC-LIVE-AUTH)")
+    entry = edge.public_entry_points(objects)
+    guards = edge.edge_auth(objects)
+    for what, obj in guards:
+        evidence.add(f"{obj.ref}: {what} authenticates at the edge (the manifests decide)", obj.location)
+    if guards:
+        return
+    if not entry:
+        unverified(f"{config_absent}; the manifests expose no public entry point, and the code's authentication "
+                   "is not known: prove it with --readiness-url (SEC-LIVE-AUTH)")
+    pytest.fail(f"{entry[0].location}: {entry[0].ref} is a public entry point, and nothing authenticates callers: "
+                f"no agent config ({config_absent}), no ingress auth annotation, authentication policy or auth "
+                "proxy sidecar", pytrace=False)
+
+
 @check("SEC-API-AUTH-CONFIG")
-def test_api_authentication_configured(agent_config: AgentConfig, evidence: Evidence) -> None:
+def test_api_authentication_configured(request: pytest.FixtureRequest, evidence: Evidence) -> None:
+    agent_config, config_absent = optional_fixture(request, "agent_config")
+    if agent_config is None:
+        return _auth_at_the_edge(request, config_absent, evidence)
     section = agent_config.section(AUTH)
     if section is None:
         unverified(f"{agent_config.display} has no [{AUTH}] table: enable authentication there "
@@ -260,7 +154,7 @@ def test_rate_limiting_enabled(agent_config: AgentConfig, evidence: Evidence) ->
         evidence.finding("rate limiting is not enabled", agent_config.where(f"{RATE_LIMIT}.enabled"))
     for key in ("requests_per_minute", "tokens_per_minute"):
         value = section.get(key)
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        if not positive_int(value):
             evidence.finding(f"{key} must be a positive integer, got {value!r}",
                              agent_config.where(f"{RATE_LIMIT}.{key}"))
     if section.get("per_user") is not True:
@@ -340,7 +234,7 @@ def test_no_hardcoded_secrets(repo: Repo, readiness_settings: Settings, request:
             scanned += 1
             findings += _scan(text, relative)
     tracked = set(repo.files)
-    for path, text, first_line in _manifest_texts(request, readiness_settings):
+    for path, text, first_line in manifest_texts(request, readiness_settings):
         if path not in tracked:  # git-ignored or outside the repo, but deployed all the same
             scanned += 1
             findings += _scan(text, path, first_line)
@@ -364,7 +258,7 @@ def _config_leaves(node: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[
 
 def _sp_secrets_in_config(agent_config: AgentConfig, evidence: Evidence) -> list[SecretFinding]:
     for dotted, value in _config_leaves(agent_config.data):
-        if _is_sp_secret_name(dotted.rpartition(".")[2]) and isinstance(value, str) and value.strip():
+        if is_sp_secret_name(dotted.rpartition(".")[2]) and isinstance(value, str) and value.strip():
             evidence.finding(f"{dotted} = {mask(str(value))}: the agent authenticates with a client secret",
                              agent_config.where(dotted))
     try:
@@ -376,14 +270,14 @@ def _sp_secrets_in_config(agent_config: AgentConfig, evidence: Evidence) -> list
 
 def _sp_secrets_in_manifests(objects: ObjectSet, settings: Settings, evidence: Evidence) -> None:
     for workload in objects.workloads():
-        for container in _all_containers(workload):
-            for env in _env_entries(container):
+        for container in all_containers(workload):
+            for env in env_entries(container):
                 name = str(env.get("name", ""))
-                if not _is_sp_secret_name(name):
+                if not is_sp_secret_name(name):
                     continue
                 source = "a literal value" if "value" in env else "a reference to a Secret"
                 evidence.finding(f"{container.ref} sets {name} from {source}: it authenticates as a service "
-                                 "principal with a secret", _env_line(settings, container, env))
+                                 "principal with a secret", env_line(settings, container, env))
         for volume in workload.pod_spec.get("volumes") or []:
             csi = volume.get("csi") if isinstance(volume, Mapping) else None
             if isinstance(csi, Mapping) and csi.get("nodePublishSecretRef"):
@@ -392,17 +286,17 @@ def _sp_secrets_in_manifests(objects: ObjectSet, settings: Settings, evidence: E
                                  f"service-principal credentials in Secret {secret}", workload.location)
     for obj in objects.of_kind("Secret", "ConfigMap"):
         for field in ("data", "stringData"):
-            for key in _data(obj, field):
-                if _is_sp_secret_name(str(key)):
+            for key in data_of(obj, field):
+                if is_sp_secret_name(str(key)):
                     evidence.finding(f"{obj.ref} holds {key}, a service-principal secret",
-                                     _data_key_line(settings, obj, field, str(key)))
+                                     data_key_line(settings, obj, field, str(key)))
 
 
 @check("SEC-NO-SP-SECRET")
-def test_no_service_principal_secret(readiness_settings: Settings, request: pytest.FixtureRequest,
+def test_no_service_principal_secret(readiness_settings: Settings, repo: Repo, request: pytest.FixtureRequest,
                                      evidence: Evidence) -> None:
-    agent_config, config_absent = _optional(request, "agent_config")
-    objects, manifests_absent = _optional(request, "manifests")
+    agent_config, config_absent = optional_fixture(request, "agent_config")
+    objects, manifests_absent = optional_fixture(request, "manifests")
     found: list[SecretFinding] = []
     if agent_config is not None:
         evidence.add("agent config searched for client_secret-like keys", agent_config.display)
@@ -410,24 +304,61 @@ def test_no_service_principal_secret(readiness_settings: Settings, request: pyte
     if objects is not None:
         evidence.add(f"{len(objects.objects)} manifest objects searched for client secrets")
         _sp_secrets_in_manifests(objects, readiness_settings, evidence)
-        for path, text, first_line in _manifest_texts(request, readiness_settings):
+        for path, text, first_line in manifest_texts(request, readiness_settings):
             found += [f for f in _scan(text, path, first_line) if f.rule == "azure-client-secret"]
+    for path in env_files(repo.files):
+        evidence.add("env file searched for client secrets", path)
+        for number, line in enumerate((repo.text(path) or "").splitlines(), start=1):
+            name, eq, value = line.removeprefix("export ").partition("=")
+            if eq and is_sp_secret_name(name.strip()) and is_literal_secret(value.strip()):
+                evidence.finding(f"{name.strip()} = {mask(value.strip())}: the service authenticates with a client "
+                                 "secret", Location(path, number))
     _report_secrets(found, evidence)
     evidence.fail_if_findings("a service-principal secret is configured instead of a managed identity")
-    if config_absent or manifests_absent:
-        unverified("no service-principal secret in what was read, but "
-                   + " and ".join(r for r in (config_absent, manifests_absent) if r))
+    if config_absent and manifests_absent:
+        unverified(f"no service-principal secret in what was read, but {config_absent} and {manifests_absent}")
+    if config_absent:
+        evidence.add("no agent config in the repo; manifests and env files have none")
+    elif manifests_absent:
+        unverified(f"the agent config has no service-principal secret, but {manifests_absent}")
+
+
+_GKE_ACCOUNT = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z][a-z0-9-]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com")
+_EKS_ROLE = re.compile(r"arn:aws[\w-]*:iam::\d{12}:role/[\w+=,.@/-]+")
+
+
+def _other_cloud_identity(account: KubeObject | None, evidence: Evidence) -> bool:
+    """GKE or EKS workload identity on the ServiceAccount; findings for a placeholder value."""
+    if account is None:
+        return False
+    for key, shape in ((identity.GKE_SERVICE_ACCOUNT, _GKE_ACCOUNT), (identity.EKS_ROLE_ARN, _EKS_ROLE)):
+        value = account.annotations.get(key)
+        if value is not None:
+            evidence.add(f"{account.ref} {key}={value!r}", account.location)
+            if not shape.fullmatch(str(value).strip()) or "000000000000" in str(value):
+                evidence.finding(f"{account.ref}: {key} = {value!r} is a placeholder, not a real identity",
+                                 account.location)
+            return True
+    return False
 
 
 @check("SEC-WORKLOAD-IDENTITY")
 def test_workload_identity_wired(workload: Workload, kube_objects: ObjectSet, readiness_settings: Settings,
                                  evidence: Evidence) -> None:
+    calls = list(identity.cloud_calls(workload, kube_objects))
+    if not calls:
+        not_applicable(f"{workload.ref} shows no cloud API call (no cloud SDK variable, cloud endpoint or secret "
+                       "store volume): it needs no cloud identity")
+    evidence.add(f"{workload.ref} calls a cloud API: {calls[0].why}", workload.location)
     labels = workload.pod_labels
-    labels_at = _locate(readiness_settings, workload.location, r"^\s*template\s*:", r"^\s*labels\s*:")
-    if POD_IDENTITY_LABEL in labels:
-        evidence.add(f"{workload.ref} pods carry {POD_IDENTITY_LABEL}={labels[POD_IDENTITY_LABEL]} "
+    labels_at = locate(readiness_settings, workload.location, r"^\s*template\s*:", r"^\s*labels\s*:")
+    if identity.AAD_POD_IDENTITY in labels:
+        evidence.add(f"{workload.ref} pods carry {identity.AAD_POD_IDENTITY}={labels[identity.AAD_POD_IDENTITY]} "
                      "(aad-pod-identity, deprecated: migrate to workload identity)", labels_at)
         return
+    account = identity.service_account(workload, kube_objects)
+    if _other_cloud_identity(account, evidence):
+        return evidence.fail_if_findings("workload identity names a placeholder")
     use: Any = labels.get(WORKLOAD_IDENTITY_USE)  # YAML may hand us a boolean the API server would reject
     evidence.add(f"{workload.ref} pod label {WORKLOAD_IDENTITY_USE}={use!r}", labels_at)
     if use is True:
@@ -436,31 +367,90 @@ def test_workload_identity_wired(workload: Workload, kube_objects: ObjectSet, re
     elif use != "true":
         evidence.finding(f"{workload.ref}: the pod template lacks the label {WORKLOAD_IDENTITY_USE}: \"true\", "
                          "so no federated token is injected", labels_at)
-    account_name = workload.pod_spec.get("serviceAccountName") or workload.pod_spec.get("serviceAccount")
-    if not account_name or account_name == "default":
+    name = identity.account_name(workload)
+    if name == "default":
         evidence.finding(f"{workload.ref} runs as the namespace's default ServiceAccount: give it its own, "
                          "federated with the managed identity", workload.location)
         evidence.fail_if_findings("workload identity is not wired")
-    accounts = [a for a in kube_objects.of_kind("ServiceAccount")
-                if a.name == account_name and _same_namespace(a, workload.obj)]
-    if accounts:
-        account = accounts[0]
-        client_id = account.annotations.get(WORKLOAD_IDENTITY_CLIENT_ID)
-        annotated_at = _locate(readiness_settings, account.location, r"^\s*annotations\s*:",
-                               re.escape(WORKLOAD_IDENTITY_CLIENT_ID))
-        evidence.add(f"{account.ref} {WORKLOAD_IDENTITY_CLIENT_ID}={client_id!r}", annotated_at)
-        if not client_id:
-            evidence.finding(f"{account.ref} lacks the annotation {WORKLOAD_IDENTITY_CLIENT_ID}", annotated_at)
-        elif not _GUID.fullmatch(str(client_id).strip()):
-            evidence.finding(f"{account.ref}: {WORKLOAD_IDENTITY_CLIENT_ID} = {client_id!r} is not a "
-                             "managed identity's client ID (a GUID)", annotated_at)
+    if account is not None:
+        _azure_client_id(account, readiness_settings, evidence)
     evidence.fail_if_findings("workload identity is not wired")
-    if not accounts:
+    if account is None:
         if kube_objects.problems:
             first = kube_objects.problems[0]
-            raise SourceError(str(first.location), f"{first.message} (ServiceAccount {account_name} may be in it)")
-        unverified(f"ServiceAccount {account_name} used by {workload} is not in the manifests: add it with its "
+            raise SourceError(str(first.location), f"{first.message} (ServiceAccount {name} may be in it)")
+        unverified(f"ServiceAccount {name} used by {workload} is not in the manifests: add it with its "
                    f"{WORKLOAD_IDENTITY_CLIENT_ID} annotation")
+    return None
+
+
+def _azure_client_id(account: KubeObject, settings: Settings, evidence: Evidence) -> None:
+    client_id = account.annotations.get(WORKLOAD_IDENTITY_CLIENT_ID)
+    annotated_at = locate(settings, account.location, r"^\s*annotations\s*:", re.escape(WORKLOAD_IDENTITY_CLIENT_ID))
+    evidence.add(f"{account.ref} {WORKLOAD_IDENTITY_CLIENT_ID}={client_id!r}", annotated_at)
+    if not client_id:
+        evidence.finding(f"{account.ref} lacks the annotation {WORKLOAD_IDENTITY_CLIENT_ID}", annotated_at)
+    elif not _GUID.fullmatch(str(client_id).strip()):
+        evidence.finding(f"{account.ref}: {WORKLOAD_IDENTITY_CLIENT_ID} = {client_id!r} is not a "
+                         "managed identity's client ID (a GUID)", annotated_at)
+    elif identity.is_placeholder_client_id(str(client_id)):
+        evidence.finding(f"{account.ref}: {WORKLOAD_IDENTITY_CLIENT_ID} is the all-zero placeholder GUID: set the "
+                         "managed identity's client ID", annotated_at)
+
+
+def _policy_directions(policy: KubeObject) -> set[str]:
+    types = policy.spec.get("policyTypes")
+    if isinstance(types, list):
+        return {str(t) for t in types}
+    return {"Ingress", *(["Egress"] if policy.spec.get("egress") else [])}
+
+
+@check("SEC-NETWORK-POLICY")
+def test_network_policy_default_deny(workload: Workload, kube_objects: ObjectSet, evidence: Evidence) -> None:
+    if not kube_objects.covers("NetworkPolicy"):
+        unverified(f"{kube_objects.name} does not list NetworkPolicy objects")
+    policies = [p for p in kube_objects.of_kind("NetworkPolicy") if same_namespace(p, workload.obj)
+                and selector_matches(p.spec.get("podSelector") or {}, workload.pod_labels)]
+    for policy in policies:
+        evidence.add(f"{policy.ref} selects {workload.ref} (policyTypes {sorted(_policy_directions(policy))})",
+                     policy.location)
+    for direction, rules_key, peer in (("Ingress", "ingress", "from"), ("Egress", "egress", "to")):
+        covering = [p for p in policies if direction in _policy_directions(p)]
+        if not covering:
+            evidence.finding(f"no NetworkPolicy restricts {direction.lower()} of {workload.ref}: add a default-deny "
+                             f"policy (podSelector: {{}}, policyTypes: [{direction}])", workload.location)
+        for policy in covering:
+            for rule in policy.spec.get(rules_key) or []:
+                if isinstance(rule, Mapping) and not rule.get(peer) and not rule.get("ports"):
+                    evidence.finding(f"{policy.ref} allows all {direction.lower()} (a rule with no {peer} and no "
+                                     "ports)", policy.location)
+    evidence.fail_if_findings(f"{workload.ref}: its traffic is not default-deny")
+
+
+@check("SEC-SA-TOKEN")
+def test_no_unused_service_account_token(workload: Workload, kube_objects: ObjectSet, evidence: Evidence) -> None:
+    annotations = {**workload.obj.annotations, **((workload.pod_template.get("metadata") or {}).get("annotations")
+                                                   or {})}
+    if str(annotations.get(identity.USES_API_ANNOTATION, "")).lower() == "true":
+        not_applicable(f"{workload.ref} declares that it calls the Kubernetes API ({identity.USES_API_ANNOTATION})")
+    if (binding := identity.binds_api_role(workload, kube_objects)) is not None:
+        not_applicable(f"{binding.ref} grants {identity.account_name(workload)} Kubernetes API access: it uses "
+                       "its token")
+    on_pod = workload.pod_spec.get("automountServiceAccountToken")
+    evidence.add(f"{workload.ref}: pod automountServiceAccountToken={on_pod}", workload.location)
+    if on_pod is False:
+        return
+    assert on_pod is not True, (f"{workload.location}: {workload.ref} sets automountServiceAccountToken: true but "
+                                "calls no Kubernetes API: every pod carries a token it does not use")
+    account = identity.service_account(workload, kube_objects)
+    if account is not None:
+        evidence.add(f"{account.ref}: automountServiceAccountToken={account.body.get('automountServiceAccountToken')}",
+                     account.location)
+        if account.body.get("automountServiceAccountToken") is False:
+            return
+    pytest.fail(f"{workload.location}: neither {workload.ref} nor ServiceAccount {identity.account_name(workload)} "
+                   "sets automountServiceAccountToken: false, so every pod carries a Kubernetes API token it does not "
+                f"use (annotate {identity.USES_API_ANNOTATION}: \"true\" if it does)", pytrace=False)
 
 
 @check("SEC-NO-SECRETS-IN-CONFIGMAP")
@@ -470,18 +460,18 @@ def test_no_secrets_in_configmaps(manifests: ObjectSet, readiness_settings: Sett
         not_applicable("the manifests define no ConfigMap")
     found: list[SecretFinding] = []
     for config_map in config_maps:
-        data = _data(config_map, "data")
+        data = data_of(config_map, "data")
         evidence.add(f"{config_map.ref}: {len(data)} keys", config_map.location)
         for key, value in data.items():
-            where = _data_key_line(readiness_settings, config_map, "data", str(key))
+            where = data_key_line(readiness_settings, config_map, "data", str(key))
             text = "" if value is None else str(value)
             if "\n" in text:
                 first_line = (where.line or 0) + 1
                 found += _scan(text, where.path, first_line)
                 continue
-            hits = _scan(f"{key}: {text}", where.path, where.line or 1)
+            hits = _scan(f"{key}: {text}", where.path, where.line or 1, DEPLOYED)
             found += hits
-            if not hits and _is_secret_name(str(key)) and _is_literal_secret(text) and not _ignored(
+            if not hits and is_secret_name(str(key)) and is_literal_secret(text) and not ignored(
                     readiness_settings, where):
                 evidence.finding(f"{config_map.ref} key {key} holds a literal value ({mask(text)})", where)
     _report_secrets(found, evidence)
@@ -491,70 +481,96 @@ def test_no_secrets_in_configmaps(manifests: ObjectSet, readiness_settings: Sett
 @check("SEC-NO-LITERAL-SECRET-ENV")
 def test_no_literal_secret_env(container: Container, readiness_settings: Settings, evidence: Evidence) -> None:
     found: list[SecretFinding] = []
-    for env in _env_entries(container):
+    for env in env_entries(container):
         name = str(env.get("name", ""))
-        if "valueFrom" in env:
-            ref = env["valueFrom"] or {}
-            source = next(iter(ref), "?") if isinstance(ref, Mapping) else "?"
-            evidence.add(f"{container.ref} env {name} from {source}", container.location)
+        if "valueFrom" in env or env.get("value") is None:
+            ref = env.get("valueFrom") or {}
+            evidence.add(f"{container.ref} env {name} from {next(iter(ref), '?') if isinstance(ref, Mapping) else '?'}",
+                         container.location)
             continue
-        value = env.get("value")
-        if value is None:
-            continue
-        where = _env_line(readiness_settings, container, env)
-        hits = _scan(f"{name}={value}", where.path, where.line or 1)
+        where = env_line(readiness_settings, container, env)
+        hits = _scan(f"{name}={env['value']}", where.path, where.line or 1, DEPLOYED)
         found += hits
-        if not hits and _is_secret_name(name) and _is_literal_secret(value) and not _ignored(
+        if not hits and is_secret_name(name) and is_literal_secret(env["value"]) and not ignored(
                 readiness_settings, where, lines_before=1):
-            evidence.finding(f"{container.ref} env {name} has a literal value ({mask(str(value))})", where)
+            evidence.finding(f"{container.ref} env {name} has a literal value ({mask(str(env['value']))})", where)
+    for key in ("command", "args"):
+        words = container.spec.get(key)
+        if isinstance(words, list) and words:
+            where = container_line(readiness_settings, container, rf"^\s*{key}\s*:")
+            found += _scan(json.dumps([str(w) for w in words]), where.path, where.line or 1, DEPLOYED)
     for source in container.spec.get("envFrom") or []:
         refs = [f"{kind} {ref.get('name')}" for kind, ref in source.items() if isinstance(ref, Mapping)]
         evidence.add(f"{container.ref} envFrom {', '.join(refs)}", container.location)
     _report_secrets(found, evidence)
-    evidence.fail_if_findings(f"{container} puts secrets into its environment as literal values")
+    evidence.fail_if_findings(f"{container} puts secrets into its environment or arguments as literal values")
 
 
 # --- container security ---------------------------------------------------------------------------
 
 def _registry(image: str) -> str:
-    """The registry host of an image reference; Docker Hub when the first part is not a host."""
+    """The registry host of an image reference: Docker Hub when the first part is not a host, "" when
+    it is a placeholder (`your-registry/`, `<registry>/`, `${REGISTRY}/`): the team's own registry."""
     first, slash, _ = image.partition("/")
+    if slash and (is_placeholder(first) or ("registry" in first.lower() and "." not in first)):
+        return ""
     return first.lower() if slash and ("." in first or ":" in first or first == "localhost") else "docker.io"
 
 
-def _built_elsewhere(container: Container) -> str | None:
-    """The public registry a container's image comes from, when the repo's Dockerfile cannot have built it."""
-    registry = _registry(str(container.spec.get("image", "")))
-    return registry if registry in PUBLIC_REGISTRIES else None
+def _image_source(config: pytest.Config, container: Container, repo: Repo) -> tuple[bool, str]:
+    """Whether the repo's Dockerfile built the container's image, and why this check thinks so."""
+    image = str(container.spec.get("image", ""))
+    builds = session_image_builds(config, repo)
+    matched = builds_of(image, builds)
+    if matched or image.startswith("ko://"):
+        return True, f"the repo builds {image} ({matched[0].where})" if matched else f"ko builds {image}"
+    registry = _registry(image)
+    if registry in PUBLIC_REGISTRIES:
+        return False, f"its image comes from {registry}, so this repo's Dockerfile does not show its user"
+    named = sorted({b.name for b in builds if b.name})
+    if named:
+        return False, f"the repo builds {', '.join(named)}, not {image}, so no Dockerfile here shows its user"
+    return True, f"no build in the repo names {image}: its registry is not public, so it is taken as this repo's image"
+
+
+def _judge_image_user(dockerfile: Dockerfile, what: str, evidence: Evidence) -> None:
+    user = final_user(dockerfile)
+    evidence.add(f"{dockerfile.display} final stage: {user.describe()}", user.location)
+    if user.unresolved:
+        unverified(f"{user.location}: {user.written} names {', '.join(user.unresolved)}, which no ARG or ENV "
+                   f"default sets: {what} may run as root; set a numeric USER or runAsNonRoot: true")
+    assert not user.is_root, f"{what} runs as root: the image's final stage has {user.describe()} ({user.location})"
+    if not user.numeric:
+        evidence.add(f"USER {user.name} is a name: use a numeric UID so Kubernetes can enforce runAsNonRoot",
+                     user.location)
 
 
 @check("SEC-NON-ROOT")
-def test_container_runs_as_non_root(container: Container, readiness_settings: Settings,
+def test_container_runs_as_non_root(container_or_none: Container | None, repo: Repo,
                                     request: pytest.FixtureRequest, evidence: Evidence) -> None:
-    run_as_non_root = container.effective("runAsNonRoot")
-    run_as_user = container.effective("runAsUser")
+    container = container_or_none
+    if container is None:
+        evidence.add("no manifests: the Dockerfile decides")
+        return _judge_image_user(_dockerfile(request, "no manifests"), "the image", evidence)
+    run_as_non_root, run_as_user = container.effective("runAsNonRoot"), container.effective("runAsUser")
     where = container.location
-    evidence.add(f"{container.ref}: runAsNonRoot={run_as_non_root} runAsUser={run_as_user}", where)
+    evidence.add(f"{container.ref}: runAsNonRoot={run_as_non_root} runAsUser={run_as_user} (securityContext)", where)
     assert run_as_user != 0, f"{where}: {container.ref} sets runAsUser: 0, it runs as root"
     if run_as_non_root is True or (isinstance(run_as_user, int) and run_as_user > 0):
-        return
-    public = _built_elsewhere(container)
-    dockerfile: Dockerfile | None = None if public else _optional(request, "dockerfile")[0]
+        return None
+    built_here, why = _image_source(request.config, container, repo)
+    unset = f"{where}: {container.ref} sets neither runAsNonRoot nor runAsUser"
+    if not built_here:
+        unverified(f"{unset}, and {why}: set runAsNonRoot: true")
+    evidence.add(why)
+    return _judge_image_user(_dockerfile(request, unset), f"{unset} and", evidence)
+
+
+def _dockerfile(request: pytest.FixtureRequest, why: str) -> Dockerfile:
+    dockerfile, absent = optional_fixture(request, "dockerfile")
     if dockerfile is None:
-        unknown = (f"its image comes from {public}, so this repo's Dockerfile does not show its user" if public
-                   else "no Dockerfile shows its image's user")
-        unverified(f"{where}: {container.ref} sets neither runAsNonRoot nor runAsUser, and {unknown}: "
-                   "set runAsNonRoot: true")
-    user = dockerfile.effective_user()
-    shown_at = user.location if user else dockerfile.final.location
-    evidence.add(f"final stage USER: {user.original if user else 'none (root)'}", shown_at)
-    name = user.value[0].split(":")[0] if user and user.value else "root"
-    assert name != "root" and not (name.isdigit() and int(name) == 0), (
-        f"{where}: {container.ref} sets no runAsNonRoot/runAsUser and the image's final stage runs as root "
-        f"({shown_at})"
-    )
-    if not name.isdigit():
-        evidence.add(f"USER {name} is a name: use a numeric UID so Kubernetes can enforce runAsNonRoot", shown_at)
+        unverified(f"{why}, and {absent}: the image's user is not known")
+    return dockerfile  # type: ignore[no-any-return]
 
 
 @check("SEC-READONLY-FS")
@@ -630,33 +646,67 @@ def _covers(pattern: str, host: str) -> bool:
     return pattern == host
 
 
+def _ingress_findings(ingress: KubeObject, evidence: Evidence) -> None:
+    tls = [t for t in ingress.spec.get("tls") or [] if isinstance(t, Mapping)]
+    hosts = [str(r["host"]) for r in ingress.spec.get("rules") or [] if isinstance(r, Mapping) and r.get("host")]
+    evidence.add(f"{ingress.ref}: hosts {hosts}, tls {[t.get('hosts') for t in tls]}", ingress.location)
+    if not tls:
+        return evidence.finding(f"{ingress.ref} has no spec.tls: it serves plain HTTP", ingress.location)
+    for entry in tls:
+        if not entry.get("secretName"):
+            evidence.finding(f"{ingress.ref} tls entry for {entry.get('hosts')} names no secretName", ingress.location)
+    covered = [str(h) for t in tls if t.get("secretName") for h in t.get("hosts") or []]
+    for host in hosts:
+        if not any(_covers(pattern, host) for pattern in covered):
+            evidence.finding(f"{ingress.ref} host {host} is not covered by any tls entry", ingress.location)
+    if str(ingress.annotations.get(NGINX_SSL_REDIRECT, "")).lower() == "false":
+        evidence.finding(f"{ingress.ref} sets {NGINX_SSL_REDIRECT}: \"false\", so plain HTTP is served too",
+                         ingress.location)
+    return None
+
+
+def _gateway_findings(gateway: KubeObject, evidence: Evidence) -> None:
+    tls, plain = edge.gateway_tls(gateway)
+    evidence.add(f"{gateway.ref}: TLS listeners {tls}, others {plain}", gateway.location)
+    if not tls:
+        evidence.finding(f"{gateway.ref} has no HTTPS/TLS listener with a certificate: it serves plain HTTP",
+                         gateway.location)
+
+
+def _exposed_service_findings(service: KubeObject, evidence: Evidence) -> bool:
+    """Findings for a LoadBalancer/NodePort Service nothing fronts; whether its TLS is known either way."""
+    exposed = edge.ports(service)
+    shown = ", ".join(map(str, exposed)) or "no ports"
+    terminated = edge.lb_terminates_tls(service)
+    if terminated:
+        evidence.add(f"{service.ref} ({service.spec.get('type')}): the load balancer terminates TLS ({terminated})",
+                     service.location)
+        return True
+    if exposed and all(p.plain_http for p in exposed):
+        evidence.finding(f"{service.ref} is a {service.spec.get('type')} Service exposing only plain HTTP ({shown}) "
+                         "with no Ingress or Gateway terminating TLS in front of it", service.location)
+        return True
+    evidence.add(f"{service.ref} ({service.spec.get('type')}) exposes {shown}", service.location)
+    return False
+
+
 @check("SEC-INGRESS-TLS")
 def test_ingress_serves_tls(manifests: ObjectSet, evidence: Evidence) -> None:
-    ingresses = manifests.of_kind("Ingress")
-    if not ingresses:
-        balancers = [s for s in manifests.of_kind("Service") if s.spec.get("type") == "LoadBalancer"]
-        if balancers:
-            unverified(f"no Ingress: traffic enters through {balancers[0]}, whose TLS the manifests do not show; "
-                       "check it on the running service with --readiness-url (SEC-LIVE-TLS)")
-        not_applicable("the manifests define no Ingress and no LoadBalancer Service")
+    ingresses, gateways = manifests.of_kind("Ingress"), edge.gateways(manifests)
+    routes = [r for r in manifests.of_kind("Route") if r.api_version.startswith("route.openshift.io/")]
+    services = list(edge.exposed_services(manifests))
+    if not (ingresses or gateways or routes or services):
+        not_applicable("the manifests define no Ingress, Gateway, Route, LoadBalancer or NodePort Service")
     for ingress in ingresses:
-        tls = [t for t in ingress.spec.get("tls") or [] if isinstance(t, Mapping)]
-        rules = [r for r in ingress.spec.get("rules") or [] if isinstance(r, Mapping)]
-        hosts = [str(r["host"]) for r in rules if r.get("host")]
-        evidence.add(f"{ingress.ref}: hosts {hosts}, tls {[t.get('hosts') for t in tls]}", ingress.location)
-        if not tls:
-            evidence.finding(f"{ingress.ref} has no spec.tls: it serves plain HTTP", ingress.location)
-            continue
-        for entry in tls:
-            if not entry.get("secretName"):
-                evidence.finding(f"{ingress.ref} tls entry for {entry.get('hosts')} names no secretName",
-                                 ingress.location)
-        covered = [str(h) for t in tls if t.get("secretName") for h in t.get("hosts") or []]
-        for host in hosts:
-            if not any(_covers(pattern, host) for pattern in covered):
-                evidence.finding(f"{ingress.ref} host {host} is not covered by any tls entry", ingress.location)
-        if str(ingress.annotations.get(NGINX_SSL_REDIRECT, "")).lower() == "false":
-            evidence.finding(f"{ingress.ref} sets {NGINX_SSL_REDIRECT}: \"false\", so plain HTTP is served too",
-                             ingress.location)
-    evidence.fail_if_findings("Ingress traffic is not protected by TLS")
-
+        _ingress_findings(ingress, evidence)
+    for gateway in gateways:
+        _gateway_findings(gateway, evidence)
+    for route in routes:
+        if not edge.route_tls(route):
+            evidence.finding(f"{route.ref} has no spec.tls.termination: it serves plain HTTP", route.location)
+    unknown = [s for s in services if not _exposed_service_findings(s, evidence)]
+    evidence.fail_if_findings("traffic enters the cluster without TLS")
+    if unknown:
+        unverified(f"traffic enters through {unknown[0]} ({', '.join(map(str, edge.ports(unknown[0])))}), and the "
+                   "manifests cannot show that the application serves TLS on it: check it on the running service "
+                   "with --readiness-url (SEC-LIVE-TLS)")

@@ -89,7 +89,7 @@ def _kube_params(config: pytest.Config, per_container: bool) -> Iterator[tuple[K
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    for name, per_container in (("container", True), ("workload", False)):
+    for name, per_container in (("container", True), ("container_or_none", True), ("workload", False)):
         if name in metafunc.fixturenames:
             params = list(_kube_params(metafunc.config, per_container))
             metafunc.parametrize("kube_param", [p for p, _ in params], ids=[i for _, i in params], indirect=True)
@@ -106,26 +106,41 @@ def _checked(param: KubeParam) -> KubeParam:
 
 @pytest.fixture
 def kube_param(request: pytest.FixtureRequest) -> KubeParam:
-    return _checked(request.param)
+    """The current case as generated: the fixtures below raise its problem, if it has one."""
+    return request.param  # type: ignore[no-any-return]
 
 
 @pytest.fixture
 def workload(kube_param: KubeParam) -> Workload:
-    assert kube_param.workload is not None
-    return kube_param.workload
+    found = _checked(kube_param).workload
+    assert found is not None
+    return found
 
 
 @pytest.fixture
 def container(kube_param: KubeParam) -> Container:
-    assert kube_param.container is not None
-    return kube_param.container
+    found = _checked(kube_param).container
+    assert found is not None
+    return found
+
+
+@pytest.fixture
+def container_or_none(kube_param: KubeParam, pytestconfig: pytest.Config) -> Container | None:
+    """The container, or None when the repo has no manifests at all (not when they cannot be rendered):
+    for a check the image can decide alone."""
+    s = settings_of(pytestconfig)
+    absent = s.manifests != "-" and not s.resolve(s.manifests).exists()
+    if kube_param.objects is None and isinstance(kube_param.problem, Unverified) and absent:
+        return None
+    return _checked(kube_param).container
 
 
 @pytest.fixture
 def kube_objects(kube_param: KubeParam) -> ObjectSet:
     """All objects of the source the current workload came from (for PDB/HPA/Service cross-checks)."""
-    assert kube_param.objects is not None
-    return kube_param.objects
+    found = _checked(kube_param).objects
+    assert found is not None
+    return found
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ Registered only under --readiness. Each loads lazily, once per session (see `ses
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import pytest
@@ -19,13 +20,24 @@ if TYPE_CHECKING:
 
 
 def load_agent_config(config: pytest.Config) -> AgentConfig:
+    """config/agent.toml, else the `[tool.agent]` table of pyproject.toml the template's loader falls back on."""
     from pytest_readiness.sources.repo import agent_config
+    from pytest_readiness.sources.repo.pyproject_agent import load_tool_agent
 
     s = settings_of(config)
-    return cache_of(config).get(
-        "agent_config", lambda: agent_config.load(s.project, s.config, env_overrides=s.env_overrides,
-                                                  max_bytes=s.max_file_bytes)
-    )
+
+    def load() -> AgentConfig:
+        try:
+            return agent_config.load(s.project, s.config, env_overrides=s.env_overrides, max_bytes=s.max_file_bytes)
+        except Unverified:
+            fallback = load_tool_agent(s.project, s.max_file_bytes)
+            if fallback is None:
+                raise
+            if s.env_overrides:
+                agent_config.apply_env_overrides(fallback, os.environ)
+            return fallback
+
+    return cache_of(config).get("agent_config", load)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,11 @@
+"""Dotted keys of the agent config (the template's config/agent.toml) that several checks read."""
+
+AUTH = "agent.security.auth"
+RATE_LIMIT = "agent.security.rate_limit"
+VALIDATION = "agent.security.validation"
+KEYVAULT_URL = "agent.secrets.keyvault_url"
+PERSISTENCE = "agent.memory.persistence"
+CACHE = "agent.memory.cache"
+SUMMARIZATION = "agent.memory.summarization"
+LLM = "agent.llm"
+OBSERVABILITY = "agent.observability"
