@@ -100,7 +100,8 @@ def test_every_wrong_shape_is_an_error_at_its_line_and_the_rest_is_checked(
 
 
 def test_the_untouched_example_is_ready(hostile_run: Callable[..., HostileRun]) -> None:
-    """The baseline the cases above break: without it, 'not ready' would prove nothing."""
-    run = hostile_run()
+    """The baseline the cases above break: without it, 'not ready' would prove nothing. Its scope is what the
+    repository shows: the live targets are not given, so the whole checklist would be NOT VERIFIED."""
+    run = hostile_run("-m", "static or manual")
     assert run.result.ret == 0, run.output[-3000:]
     assert run.ready is True
