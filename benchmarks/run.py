@@ -151,15 +151,18 @@ class Row:
     note: str
 
 
-def bench_size(size: Size, work: Path, repeat: int, exe: Path | None, xdist: bool) -> list[Row]:
+def bench_size(size: Size, work: Path, repeat: int, exe: Path | None, xdist: bool, baseline: Path | None,
+               warm_up: bool) -> list[Row]:
     repo = prepare(size, work)
     tools: dict[str, tuple[list[str], dict[str, str] | None]] = {"pytest-readiness": (PLUGIN, None)}
+    if baseline is not None:  # another checkout's package first on sys.path, ahead of the installed one
+        tools["pytest-readiness (baseline)"] = (PLUGIN, {**user_env(), "PYTHONPATH": str(baseline)})
     if xdist:
         tools["pytest-readiness -n 2"] = ([*PLUGIN, "-n", "2"], None)
     if exe is not None:
         tools[f"checkov {CHECKOV_VERSION}"] = (checkov_command(exe, repo), checkov_env())
     results: dict[str, list[Measure]] = {name: [] for name in tools}
-    for command, env in tools.values():  # warm-up, not counted: bytecode caches and the page cache filled
+    for command, env in tools.values() if warm_up else ():  # not counted: fills bytecode and page caches
         measure(command, repo, env)
     for attempt in range(repeat):
         for name, (command, env) in tools.items():  # back to back, so a pair shares the machine's load
@@ -241,8 +244,13 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="where checkov's venv lives")
     parser.add_argument("--no-checkov", action="store_true")
     parser.add_argument("--xdist", action="store_true", help="also run the plugin with -n 2")
+    parser.add_argument("--baseline", type=Path,
+                        help="a directory holding another version's pytest_readiness package, run beside this one "
+                             "(e.g. from `git archive <rev> pytest_readiness | tar -x -C DIR`)")
+    parser.add_argument("--warm-up", choices=("first", "every", "none"), default="first",
+                        help="an uncounted run of each tool before the first size, before every size, or never")
     parser.add_argument("--plain-tests", type=int, default=500)
-    parser.add_argument("--plain-repeat", type=int, default=10)
+    parser.add_argument("--plain-repeat", type=int, default=10, help="0: skip the plain pair")
     parser.add_argument("--plain-only", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
@@ -252,18 +260,21 @@ def main() -> None:
     exe = None if args.no_checkov or args.plain_only else checkov(args.cache)
     rows: list[Row] = []
     if not args.plain_only:
-        for text in args.sizes.split(","):
-            rows.extend(bench_size(Size.parse(text.strip()), work, args.repeat, exe, args.xdist))
-    plain = bench_plain(work, args.plain_repeat, args.plain_tests)
+        for n, text in enumerate(args.sizes.split(",")):
+            warm_up = args.warm_up == "every" or (args.warm_up == "first" and n == 0)
+            rows.extend(bench_size(Size.parse(text.strip()), work, args.repeat, exe, args.xdist, args.baseline,
+                                   warm_up))
+    plain = bench_plain(work, args.plain_repeat, args.plain_tests) if args.plain_repeat else None
 
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     if rows:
         print(table(rows))
         for tool, steps in growth(rows).items():
             print(f"growth, {tool}: " + "; ".join(steps))
-    print(f"plain pytest, {plain['tests']} tests, median of {plain['repeats']}: {plain['cpu_with_plugin']:.3f}s CPU "
-          f"with the plugin installed, {plain['cpu_without']:.3f}s with -p no:readiness "
-          f"({plain['overhead_pct']:+.1f} % CPU)")
+    if plain:
+        print(f"plain pytest, {plain['tests']} tests, median of {plain['repeats']}: {plain['cpu_with_plugin']:.3f}s "
+              f"CPU with the plugin installed, {plain['cpu_without']:.3f}s with -p no:readiness "
+              f"({plain['overhead_pct']:+.1f} % CPU, median of the paired ratios)")
     if args.json:
         args.json.write_text(json.dumps({"rows": [asdict(r) for r in rows], "plain": plain}, indent=2))
 
