@@ -240,10 +240,10 @@ def test_startup_probe(container: Container, evidence: Evidence) -> None:
 # --- resources ----------------------------------------------------------------------------------
 
 def _quantity(value: Any) -> Decimal | None:
-    from kubernetes.utils.quantity import parse_quantity
+    from pytest_readiness.sources.kube.quantity import parse_quantity
 
     try:
-        return Decimal(parse_quantity(value))  # type: ignore[no-untyped-call]
+        return parse_quantity(value)
     except (ValueError, TypeError, ArithmeticError):
         return None
 

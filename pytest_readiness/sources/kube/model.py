@@ -248,9 +248,26 @@ class ObjectSet:
     name: str
     objects: list[KubeObject]
     problems: list[ParseProblem]
+    # Built once per set (rebuilt if objects are added): every check asks for kinds, per workload.
+    _kind_index: dict[str, list[KubeObject]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _workload_list: list[Workload] = field(default_factory=list, init=False, repr=False, compare=False)
+    _indexed: int = field(default=-1, init=False, repr=False, compare=False)
+
+    def _index(self) -> dict[str, list[KubeObject]]:
+        if self._indexed != len(self.objects):
+            self._kind_index = {}
+            for obj in self.objects:
+                self._kind_index.setdefault(obj.kind, []).append(obj)
+            self._workload_list = list(workloads(self.objects))
+            self._indexed = len(self.objects)
+        return self._kind_index
 
     def of_kind(self, *kinds: str) -> list[KubeObject]:
-        return [o for o in self.objects if o.kind in kinds]
+        by_kind = self._index()
+        if len(kinds) == 1:
+            return list(by_kind.get(kinds[0], ()))
+        wanted = set(kinds)
+        return [o for o in self.objects if o.kind in wanted]
 
     def covers(self, kind: str) -> bool:
         """Whether this set would hold every object of `kind`: the repo's manifests do; a cluster
@@ -258,4 +275,5 @@ class ObjectSet:
         return True
 
     def workloads(self) -> list[Workload]:
-        return list(workloads(self.objects))
+        self._index()
+        return list(self._workload_list)

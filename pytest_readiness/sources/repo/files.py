@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_readiness.sources import reading
+from pytest_readiness.sources.repo.patterns import compile_patterns
 
 SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache"})
 CI_PATTERNS = (
@@ -30,6 +31,7 @@ class Repo:
     from_git: bool
     max_text_bytes: int = MAX_TEXT_BYTES
     _texts: dict[str, str | None] = field(default_factory=dict)
+    _matched: dict[tuple[str, ...], tuple[tuple[int, int], list[str]]] = field(default_factory=dict, repr=False)
 
     def text(self, relative: str) -> str | None:
         """The file's text, or None for binary, unreadable, very large or non-regular files (FIFOs, devices).
@@ -43,7 +45,17 @@ class Repo:
         return self._texts[relative]
 
     def matching(self, *patterns: str) -> list[str]:
-        return [f for f in self.files if any(Path(f).match(p) or f == p for p in patterns)]
+        """Files any of `patterns` matches as `PurePosixPath.match` does (from the right), or equal to one.
+
+        One compiled matcher per pattern set; the answer is kept for the session (the file list does not
+        change once loaded) and each caller gets its own copy."""
+        listing = (id(self.files), len(self.files))
+        cached = self._matched.get(patterns)
+        if cached is None or cached[0] != listing:
+            matches = compile_patterns(patterns)
+            cached = (listing, [f for f in self.files if matches(f)])
+            self._matched[patterns] = cached
+        return list(cached[1])
 
     def under(self, directory: str) -> list[str]:
         prefix = directory.rstrip("/") + "/"
