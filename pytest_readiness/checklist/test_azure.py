@@ -2,7 +2,7 @@
 
 SEC-MANAGED-IDENTITY, SEC-OPENAI-KEYLESS, SEC-SP-SCOPED, SEC-VNET, SEC-PRIVATE-ENDPOINTS, SEC-NO-PUBLIC-ENDPOINTS,
 SEC-NSG, SEC-AZURE-TLS, SEC-KEYVAULT-PROTECTION, COMP-ENCRYPTION-AT-REST, OBS-AZURE-LOG-AGGREGATION,
-OBS-AZURE-LOG-RETENTION.
+OBS-AZURE-LOG-RETENTION; OPS-AZURE-DRIFT (declared in the repo's IaC vs live).
 
 One test per resource (`[Microsoft.Cache/redis/agent-cache]`), read live from Azure Resource Manager
 (--readiness-azure-subscription) or declared in the repo's IaC: the checks read the resource model only.
@@ -18,6 +18,7 @@ from pytest_readiness import Evidence, check, not_applicable, unverified
 from pytest_readiness.settings import Settings
 from pytest_readiness.sources.azure import rules as r
 from pytest_readiness.sources.azure.fixtures import for_types
+from pytest_readiness.sources.azure.iac.fixtures import DeclaredLive
 from pytest_readiness.sources.azure.model import UNKNOWN, AzureResource, ResourceSet
 
 PUBLIC_ACCESS = "properties.publicNetworkAccess"
@@ -288,3 +289,24 @@ def test_workspace_retention(azure_resource: AzureResource, evidence: Evidence, 
     j.expect("properties.retentionInDays", lambda v: isinstance(v, int) and v >= least,
              f"keeps logs fewer than {least} days (--readiness-azure-log-retention-days)", default=30)
     j.verdict("logs are not kept as long as the policy requires")
+
+
+@check("OPS-AZURE-DRIFT")
+def test_no_drift_from_iac(azure_drift: DeclaredLive, evidence: Evidence) -> None:
+    from pytest_readiness.sources.azure.iac.drift import differences
+
+    declared, live = azure_drift.declared, azure_drift.live
+    assert declared is not None and live is not None
+    found = differences(declared, live)
+    evidence.add(f"{declared.ref} ({declared.origin}) compared with {live.id}: {len(found.compared)} declared "
+                 "value(s) set against the live ones", declared.origin)
+    if found.unknown:
+        evidence.add(f"not known before deployment, not compared: {', '.join(found.unknown)}", declared.origin)
+    if found.not_shown:
+        evidence.add(f"declared but not shown by Azure Resource Manager, not compared: {', '.join(found.not_shown)}",
+                     declared.origin)
+    for drift in found.drifts:
+        evidence.finding(str(drift), drift.where)
+    evidence.fail_if_findings(f"{live.id} has drifted from its declaration at {declared.origin}")
+    if not found.compared:
+        unverified(f"{declared.ref} ({declared.origin}): no declared value could be compared with {live.id}")
