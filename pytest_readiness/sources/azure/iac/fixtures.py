@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from pytest_readiness.api import SourceError, Unverified
+from pytest_readiness.decisions.waivers import name_object
 from pytest_readiness.session import cache_of, settings_of
 from pytest_readiness.sources.azure.model import AzureResource, ResourceSet
 
@@ -120,6 +121,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture
 def azure_drift_param(request: pytest.FixtureRequest) -> DeclaredLive:
     param: DeclaredLive = request.param
+    name_object(request.node.nodeid, *(r.id for r in (param.declared, param.live) if r is not None))
     if isinstance(param.problem, Unverified):
         raise Unverified(param.problem.reason)
     if isinstance(param.problem, SourceError):
