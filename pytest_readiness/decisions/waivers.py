@@ -6,9 +6,11 @@ readiness.toml waiver, then an expired one (the check stays failed, naming it), 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from fnmatch import fnmatchcase
 
 from pytest_readiness.catalog import Check
 from pytest_readiness.results import AppliedWaiver, CheckResult, Status
@@ -18,6 +20,37 @@ from pytest_readiness.sources.manual.readiness_file import Problem, Waiver
 
 ANNOTATION_PREFIX = "readiness.io/waive-"
 STATES = ("applied", "expired", "stale", "not_evaluated", "ignored", "invalid")
+# nodeid -> other names of the object a result is about (an Azure resource's ARM id), set by the source's
+# fixture in the process that runs the test; a waiver whose object is such a name covers the result
+_OBJECT_NAMES: dict[str, tuple[str, ...]] = {}
+_PLACEHOLDER = re.compile(r"(\{[^{}/]+\})")  # {subscriptionId}: a declared id's part not known before deployment
+
+
+def name_object(nodeid: str, *names: str) -> None:
+    """Let a waiver name the result of test `nodeid` by these ids too (none: forget the earlier ones)."""
+    if names:
+        _OBJECT_NAMES[nodeid] = names
+    else:
+        _OBJECT_NAMES.pop(nodeid, None)
+
+
+def _id_matches(pattern: str, resource_id: str) -> bool:
+    """ARM ids compare case-insensitively; a declared id's {placeholder} stands for any one segment."""
+    wanted, name = pattern.lower().rstrip("/"), resource_id.lower().rstrip("/")
+    if _PLACEHOLDER.search(name):
+        regex = "".join("[^/]+" if _PLACEHOLDER.fullmatch(part) else re.escape(part)
+                        for part in _PLACEHOLDER.split(name))
+        return re.fullmatch(regex, wanted) is not None
+    return fnmatchcase(name, wanted) or fnmatchcase(name, wanted + "/*")
+
+
+def covers(waiver: Waiver, result: CheckResult) -> bool:
+    """The waiver names the result's check and its target, or (an ARM resource id) the resource it is about."""
+    if waiver.matches(result.check.id, result.target):
+        return True
+    if waiver.check_id != result.check.id or not waiver.object.startswith("/"):
+        return False
+    return any(_id_matches(waiver.object, name) for name in _OBJECT_NAMES.get(result.nodeid, ()))
 
 
 @dataclass
@@ -56,7 +89,7 @@ class WaiverBook:
         """Waive `result` in place if a waiver covers it; name an expired one in its message."""
         if not result.status.counts_as_failure:
             return
-        matching = [(i, w) for i, w in enumerate(self.waivers) if w.matches(result.check.id, result.target)]
+        matching = [(i, w) for i, w in enumerate(self.waivers) if covers(w, result)]
         current = [(i, w) for i, w in matching if w.is_current(self.today)]
         for i, _ in current:
             self.applied.setdefault(i, []).append(result.key)
@@ -101,7 +134,7 @@ def file_records(book: WaiverBook, results: list[CheckResult], lookup: Callable[
         elif i in book.applied:
             record.state, record.matched = "applied", book.applied[i]
         elif ran:
-            covered = [r for r in ran if waiver.matches(r.check.id, r.target)]
+            covered = [r for r in ran if covers(waiver, r)]
             record.state = _unresolved_state(covered) if covered else "stale"
         records.append(record)
     return records

@@ -209,3 +209,10 @@ def test_docs_name_every_azure_option() -> None:
                  "--readiness-azure-cloud", "--readiness-azure-arm-endpoint"):
         assert flag in docs
     assert '"Microsoft.Authorization/roleAssignments/read"' in docs  # the custom role lists what it reads
+
+
+def test_under_xdist_the_request_line_appears_once_for_all_workers(run_azure: RunAzure) -> None:
+    run = run_azure(None, "-m", "azure", "-n", "2", "-p", "xdist")
+    lines = [line for line in run.output.splitlines() if "GET requests to Azure Resource Manager" in line]
+    assert len(lines) == 1, run.output[-3000:]
+    assert "by each of 2 xdist workers (each reads the subscription once;" in lines[0]

@@ -55,3 +55,51 @@ def test_one_changed_line_flips_the_azure_check(run_readiness, pytester: pytest.
     assert run.status(key) == after, run.messages.get(key)
     failed = run.messages[key] if after == "failed" else ""
     assert where in failed or after == "passed"
+
+
+DYNAMIC_RULES = '''  dynamic "security_rule" {
+    for_each = var.inbound_rules
+    content {
+      name                       = security_rule.value.name
+      priority                   = security_rule.value.priority
+      direction                  = "Inbound"
+      access                     = "Allow"
+      protocol                   = "Tcp"
+      source_port_range          = "*"
+      destination_port_range     = security_rule.value.port
+      source_address_prefix      = security_rule.value.source
+      destination_address_prefix = "*"
+    }
+  }
+'''
+INLINE_RULE = '''  security_rule {
+    name                       = "allow-https"
+    priority                   = 100
+    direction                  = "Inbound"
+    access                     = "Allow"
+    protocol                   = "Tcp"
+    source_port_range          = "*"
+    destination_port_range     = "443"
+    source_address_prefix      = "Internet"
+    destination_address_prefix = "*"
+  }
+'''
+
+
+@pytest.mark.parametrize(("ssh_source", "expected"), [("10.0.0.0/8", "unverified"), ("*", "failed")])
+def test_nsg_rules_from_a_dynamic_block_are_unknown_not_none(run_readiness, pytester: pytest.Pytester,
+                                                             ssh_source: str, expected: str) -> None:
+    """Rules from a `dynamic` block are not known before deployment: SEC-NSG is unverified for the cluster
+    (it passed unchecked when an unknown list read as empty), unless a known rule fails it outright."""
+    shutil.copytree(DATA / "terraform-modules", pytester.path, dirs_exist_ok=True)
+    network = Path(pytester.path) / "terraform" / "network.tf"
+    edit(network, INLINE_RULE, DYNAMIC_RULES)
+    edit(network, 'destination_port_range      = "22"\n  source_address_prefix       = "*"',
+         f'destination_port_range      = "22"\n  source_address_prefix       = "{ssh_source}"')
+    run = run_readiness({}, "-k", "test_subnets_have_strict_nsgs")
+    key = f"SEC-NSG[{AKS}]"
+    assert run.status(key) == expected, run.messages.get(key)
+    if expected == "unverified":
+        assert "NSG agent-aks-nsg rule (not known before deployment)" in run.messages[key]
+    else:
+        assert "allow-ssh allows inbound from the internet to port(s) 22" in run.messages[key]

@@ -11,13 +11,14 @@ Other sources of `ResourceSet`s (the repo's ARM templates, Bicep, Terraform) plu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_readiness.api import SourceError, Unverified, plain_mark
+from pytest_readiness.decisions.waivers import name_object
 from pytest_readiness.session import cache_of, settings_of
 from pytest_readiness.settings import Settings
 from pytest_readiness.sources.azure.model import AzureResource, ResourceSet
@@ -179,6 +180,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture
 def azure_param(request: pytest.FixtureRequest) -> AzureParam:
     param: AzureParam = request.param
+    name_object(request.node.nodeid, *((param.resource.id,) if param.resource else ()))
     problem = param.problem
     if isinstance(problem, Unverified):
         raise Unverified(problem.reason)
@@ -215,13 +217,49 @@ def azure_resources(pytestconfig: pytest.Config) -> list[ResourceSet]:
     raise Unverified(first.reason)
 
 
+WORKER_KEY = "readiness_azure_requests"
+WORKER_STATS_KEY: pytest.StashKey[list[dict[str, Any]]] = pytest.StashKey()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """An xdist worker hands its read's figures to the controller, which prints the line."""
+    stats = session.config.stash.get(STATS_KEY, None)
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if stats is not None and isinstance(workeroutput, dict):
+        workeroutput[WORKER_KEY] = {"requests": dict(stats.requests), "seconds": stats.seconds}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    figures = getattr(node, "workeroutput", {}).get(WORKER_KEY)
+    if figures:
+        node.config.stash.setdefault(WORKER_STATS_KEY, []).append(figures)
+
+
+def _line(requests: Mapping[str, int], seconds: float, how: str = "") -> str:
+    per_type = ", ".join(f"{name.split('/', 1)[-1]} {count}" for name, count in requests.items())
+    return (f"azure: {sum(requests.values())} GET requests to Azure Resource Manager{how} in {seconds:.1f} s "
+            f"({per_type})")
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     stats = config.stash.get(STATS_KEY, None)
-    if stats is None:
+    if stats is not None:
+        terminalreporter.write_line(_line(stats.requests, stats.seconds))
         return
-    per_type = ", ".join(f"{name.split('/', 1)[-1]} {count}" for name, count in stats.requests.items())
-    terminalreporter.write_line(f"azure: {stats.total} GET requests to Azure Resource Manager in "
-                                f"{stats.seconds:.1f} s ({per_type})")
+    workers = config.stash.get(WORKER_STATS_KEY, [])
+    if not workers:
+        return
+    first = workers[0]["requests"]
+    how = "" if len(workers) == 1 else (f" by each of {len(workers)} xdist workers (each reads the subscription "
+                                        f"once; {sum(sum(w['requests'].values()) for w in workers)} in all)")
+    if any(w["requests"] != first for w in workers):
+        how = f" by {len(workers)} xdist workers in all (each reads the subscription once)"
+        first = {}
+        for worker in workers:
+            for name, count in worker["requests"].items():
+                first[name] = first.get(name, 0) + count
+    terminalreporter.write_line(_line(first, max(float(w["seconds"]) for w in workers), how))
 
 
 WORKLOAD_IDENTITY_LABEL = "azure.workload.identity/use"

@@ -105,59 +105,107 @@ def _same_id(a: Any, b: Any) -> bool:
 
 
 def _items(value: Any) -> list[Mapping[str, Any]]:
+    """The mapping items of a known list (absent or not a list: none). Where the value may be unknown, use
+    `items_or_unknown`: an unknown list is not an empty one."""
     return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
 
 
-def _props(item: Mapping[str, Any]) -> Mapping[str, Any]:
+def items_or_unknown(value: Any) -> list[Any]:
+    """The items of a list, UNKNOWN standing for the whole list when it is unknown and for each item that is;
+    absent (None) is no items."""
+    if value is UNKNOWN:
+        return [UNKNOWN]
+    if isinstance(value, list):
+        return [v if isinstance(v, Mapping) or v is UNKNOWN else UNKNOWN for v in value]
+    return [] if value is None else [UNKNOWN]
+
+
+def _strings(*values: Any) -> tuple[list[str], bool]:
+    """Known non-empty strings among values and lists of values, and whether any was unknown."""
+    found, unknown = [], False
+    for value in values:
+        for item in (value if isinstance(value, list) else [value]):
+            if item is UNKNOWN:
+                unknown = True
+            elif item not in (None, ""):
+                found.append(str(item).strip())
+    return found, unknown
+
+
+def _props(item: Mapping[str, Any]) -> Any:
+    """An item's `properties` (ARM's REST shape), the item itself when it has none, UNKNOWN when unknown."""
     props = item.get("properties")
+    if props is UNKNOWN:
+        return UNKNOWN
     return props if isinstance(props, Mapping) else item
 
 
 # --- network ------------------------------------------------------------------------------------
 
-def find_subnet(resources: ResourceSet, subnet_id: str) -> Mapping[str, Any] | None:
-    """The subnet (its REST body) with this id, embedded in a VNet or a resource of its own."""
+def find_subnet(resources: ResourceSet, subnet_id: str) -> Any:
+    """The subnet (its REST body) with this id, embedded in a VNet or a resource of its own; None when it is in
+    none of them, UNKNOWN when a VNet whose subnets are unknown may hold it."""
+    undecided = False
     for vnet in resources.of_type(VNET):
-        for subnet in _items(vnet.properties.get("subnets")):
-            if _same_id(subnet.get("id"), subnet_id):
+        for subnet in items_or_unknown(vnet.properties.get("subnets")):
+            if subnet is UNKNOWN or subnet.get("id") is UNKNOWN:
+                undecided = undecided or _same_id(vnet.id, subnet_id.rsplit("/subnets/", 1)[0])
+            elif _same_id(subnet.get("id"), subnet_id):
                 return subnet
     own = resources.by_id(subnet_id)
-    return {"id": own.id, "name": own.name, "properties": own.properties} if own is not None else None
+    if own is not None:
+        return {"id": own.id, "name": own.name, "properties": own.properties}
+    return UNKNOWN if undecided else None
 
 
-def nsg_rules(resources: ResourceSet, nsg: AzureResource) -> list[Mapping[str, Any]]:
-    """The NSG's own security rules (embedded, or declared as child resources); default rules excluded."""
-    rules = list(_items(nsg.properties.get("securityRules")))
+def nsg_rules(resources: ResourceSet, nsg: AzureResource) -> list[Any]:
+    """The NSG's own security rules (embedded, or declared as child resources); default rules excluded.
+    UNKNOWN stands for rules nobody resolved (a Terraform `dynamic` block, an ARM expression)."""
+    rules: list[Any] = items_or_unknown(nsg.properties.get("securityRules"))
     prefix = nsg.id.lower() + "/securityrules/"
     rules += [{"name": r.name, "id": r.id, "properties": r.properties} for r in resources.of_type(NSG_RULE)
               if r.id.lower().startswith(prefix)]
     return rules
 
 
-def _ports(rule: Mapping[str, Any]) -> list[tuple[int, int]]:
-    props = _props(rule)
-    ranges = [props.get("destinationPortRange"), *(props.get("destinationPortRanges") or [])]
+def _ports(props: Mapping[str, Any]) -> tuple[list[tuple[int, int]], bool]:
+    """The destination port spans, and whether any was unknown (or unreadable)."""
+    texts, unknown = _strings(props.get("destinationPortRange"), props.get("destinationPortRanges"))
     spans = []
-    for text in (str(r).strip() for r in ranges if r not in (None, "")):
+    for text in texts:
+        low, _, high = text.partition("-")
         if text == "*":
             spans.append((0, 65535))
-        elif "-" in text:
-            low, _, high = text.partition("-")
-            spans.append((int(low), int(high)))
-        elif text.isdigit():
-            spans.append((int(text), int(text)))
-    return spans
+        elif low.strip().isdigit() and (not high or high.strip().isdigit()):
+            spans.append((int(low), int(high or low)))
+        else:
+            unknown = True
+    return spans, unknown
+
+
+def inbound_exposure(rule: Any) -> tuple[list[tuple[int, int]], bool]:
+    """(the port spans an inbound Allow rule surely opens to the internet, whether the rule may open more than
+    that): a rule whose direction, access, sources or ports are unknown may."""
+    if rule is UNKNOWN or _props(rule) is UNKNOWN:
+        return [], True
+    props = _props(rule)
+    direction, access = props.get("direction", ""), props.get("access", "")
+    if (direction is not UNKNOWN and str(direction).lower() != "inbound") or (
+            access is not UNKNOWN and str(access).lower() != "allow"):
+        return [], False
+    sources, sources_unknown = _strings(props.get("sourceAddressPrefix"), props.get("sourceAddressPrefixes"))
+    internet = any(s.lower() in INTERNET for s in sources)
+    if not internet:
+        return [], sources_unknown
+    spans, ports_unknown = _ports(props)
+    if direction is UNKNOWN or access is UNKNOWN:
+        return [], True
+    return spans, ports_unknown
 
 
 def internet_inbound_ports(rule: Mapping[str, Any]) -> list[tuple[int, int]]:
-    """The port ranges an inbound Allow rule opens to the internet ([] if it is not such a rule)."""
-    props = _props(rule)
-    if str(props.get("direction", "")).lower() != "inbound" or str(props.get("access", "")).lower() != "allow":
-        return []
-    sources = [props.get("sourceAddressPrefix"), *(props.get("sourceAddressPrefixes") or [])]
-    if not any(str(s).strip().lower() in INTERNET for s in sources if s is not None):
-        return []
-    return _ports(rule)
+    """The port ranges an inbound Allow rule surely opens to the internet ([] if it is not such a rule)."""
+    return inbound_exposure(rule)[0]
 
 
 def span_text(spans: list[tuple[int, int]]) -> str:
@@ -166,25 +214,39 @@ def span_text(spans: list[tuple[int, int]]) -> str:
 
 # --- private endpoints ----------------------------------------------------------------------------
 
-def private_connections(resources: ResourceSet, resource: AzureResource) -> Iterator[tuple[str, str]]:
+def private_connections(resources: ResourceSet, resource: AzureResource) -> Iterator[tuple[str, Any]]:
     """(private endpoint id, connection status) of every private endpoint connection to `resource`: those the
-    resource lists, and those private endpoints in the set declare towards it."""
+    resource lists, and those private endpoints in the set declare towards it. The status is UNKNOWN where the
+    connection, its target or its state is not known (an endpoint whose target is unknown may point here)."""
     seen: set[str] = set()
-    for connection in _items(resource.properties.get("privateEndpointConnections")):
-        props = _props(connection)
-        endpoint_id = str((props.get("privateEndpoint") or {}).get("id", connection.get("id", "")))
-        status = str((props.get("privateLinkServiceConnectionState") or {}).get("status", ""))
+    for connection in items_or_unknown(resource.properties.get("privateEndpointConnections")):
+        props = UNKNOWN if connection is UNKNOWN else _props(connection)
+        if props is UNKNOWN:
+            yield "a connection not known before deployment", UNKNOWN
+            continue
+        endpoint = props.get("privateEndpoint")
+        endpoint_id = endpoint.get("id") if isinstance(endpoint, Mapping) else None
+        endpoint_id = str(connection.get("id", "")) if endpoint_id in (None, UNKNOWN) else str(endpoint_id)
+        state = props.get("privateLinkServiceConnectionState")
+        status = state.get("status", "") if isinstance(state, Mapping) else (UNKNOWN if state is UNKNOWN else "")
         seen.add(endpoint_id.lower())
-        yield endpoint_id, status
+        yield endpoint_id, (UNKNOWN if status is UNKNOWN else str(status))
     for endpoint in resources.of_type(PRIVATE_ENDPOINT):
         if endpoint.id.lower() in seen:
             continue
         for key in ("privateLinkServiceConnections", "manualPrivateLinkServiceConnections"):
-            for connection in _items(endpoint.properties.get(key)):
-                props = _props(connection)
-                if _same_id(props.get("privateLinkServiceId"), resource.id):
-                    state = props.get("privateLinkServiceConnectionState") or {}
+            for connection in items_or_unknown(endpoint.properties.get(key)):
+                props = UNKNOWN if connection is UNKNOWN else _props(connection)
+                target = UNKNOWN if props is UNKNOWN else props.get("privateLinkServiceId")
+                if target is UNKNOWN:
+                    yield endpoint.id, UNKNOWN
+                    continue
+                if _same_id(target, resource.id):
+                    state = props.get("privateLinkServiceConnectionState")
                     status = state.get("status", "") if isinstance(state, Mapping) else ""
+                    if status is UNKNOWN or state is UNKNOWN:
+                        yield endpoint.id, UNKNOWN
+                        continue
                     yield endpoint.id, str(status or ("Approved" if not endpoint.live and key.startswith("private")
                                                       else "Pending"))
 
@@ -203,19 +265,24 @@ def identity_of_credential(credential: AzureResource) -> str:
     return credential.id.split("/federatedIdentityCredentials/")[0].rsplit("/", 1)[-1]
 
 
-def role_name(resources: ResourceSet, definition_id: str) -> tuple[str, bool]:
+def role_name(resources: ResourceSet, definition_id: Any) -> tuple[str, bool | None]:
     """(name, broad) of a role definition: broad when it is Owner/Contributor/User Access Administrator or a
-    custom role that may do everything (`*`) or manage access (`Microsoft.Authorization/*`)."""
-    guid = definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
+    custom role that may do everything (`*`) or manage access (`Microsoft.Authorization/*`); None when the
+    role or its permissions are not known."""
+    if definition_id is UNKNOWN:
+        return "a role not known before deployment", None
+    guid = str(definition_id).rstrip("/").rsplit("/", 1)[-1].lower()
     if guid in BROAD_ROLES:
         return BROAD_ROLES[guid], True
     definition = next((d for d in resources.of_type(ROLE_DEFINITION) if d.name.lower() == guid), None)
     if definition is None:
         return f"role {guid}", False
-    actions = [a for p in _items(definition.properties.get("permissions")) for a in p.get("actions") or []]
+    permissions = items_or_unknown(definition.properties.get("permissions"))
+    actions, unknown = _strings(*(UNKNOWN if p is UNKNOWN else p.get("actions") for p in permissions))
     broad = any(a in ("*", "Microsoft.Authorization/*", "Microsoft.Authorization/roleAssignments/write")
                 for a in actions)
-    return str(definition.properties.get("roleName") or guid), broad
+    name = definition.properties.get("roleName")
+    return str(name if isinstance(name, str) and name else guid), True if broad else (None if unknown else False)
 
 
 def scope_level(scope: str, subscription_hint: str = "") -> str:
@@ -235,6 +302,11 @@ def role_assignments_of(resources: ResourceSet, principal_id: str) -> list[Azure
             if str(a.properties.get("principalId", "")).lower() == principal_id.lower()]
 
 
+def role_assignments_to_unknown(resources: ResourceSet) -> list[AzureResource]:
+    """Role assignments whose principal is not known before deployment: any identity's, for all we know."""
+    return [a for a in resources.of_type(ROLE_ASSIGNMENT) if a.properties.get("principalId") is UNKNOWN]
+
+
 # --- diagnostics --------------------------------------------------------------------------------------
 
 def diagnostic_settings_of(resources: ResourceSet, resource: AzureResource) -> list[AzureResource]:
@@ -250,5 +322,9 @@ def diagnostic_settings_of(resources: ResourceSet, resource: AzureResource) -> l
     return found
 
 
-def sends_logs(setting: AzureResource) -> bool:
-    return any(log.get("enabled") is True for log in _items(setting.properties.get("logs")))
+def sends_logs(setting: AzureResource) -> bool | None:
+    """Whether the setting enables a log category; None when its logs are not known."""
+    logs = items_or_unknown(setting.properties.get("logs"))
+    if any(log is not UNKNOWN and log.get("enabled") is True for log in logs):
+        return True
+    return None if any(log is UNKNOWN or log.get("enabled") is UNKNOWN for log in logs) else False

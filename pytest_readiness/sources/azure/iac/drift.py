@@ -81,25 +81,53 @@ def _same(declared: Any, live: Any) -> bool:
     return bool(declared == live)
 
 
+@dataclass
+class Comparison:
+    """One declared resource set against its live counterpart."""
+
+    drifts: list[Drift]
+    compared: list[str]  # paths whose declared value was set against the live one
+    unknown: list[str]  # paths declared with a value the reader could not resolve
+    not_shown: list[str]  # paths declared that the live body does not show (write-only or not returned)
+
+
+def name_known(resource: AzureResource) -> bool:
+    """Whether the declared name is a literal (not an expression, a placeholder or a Terraform address)."""
+    return not (resource.name.startswith("[") or "{" in resource.name or resource.name.startswith("azurerm_"))
+
+
+def counterparts(resource: AzureResource, live: ResourceSet) -> list[AzureResource]:
+    """The live resources the declared one may be: same type and name, and the id where the IaC knows it."""
+    candidates = [c for c in live.resources if _key(c) == _key(resource)]
+    exact = [c for c in candidates if _same(resource.id, c.id)]
+    return exact or candidates
+
+
+def differences(resource: AzureResource, match: AzureResource) -> Comparison:
+    tree = {"properties": resource.properties, "sku": resource.sku, "kind": resource.kind,
+            "identity": {"type": resource.identity.get("type")} if resource.identity else {}}
+    result = Comparison([], [], [], [])
+    for path, value in _leaves(tree, ""):
+        if value is UNKNOWN or (isinstance(value, list) and UNKNOWN in value):
+            result.unknown.append(path)
+            continue
+        if value is None or value == "":
+            continue
+        live_value = _lookup(match, path)
+        if live_value is None:
+            result.not_shown.append(path)
+            continue
+        result.compared.append(path)
+        if not _same(value, live_value):
+            result.drifts.append(Drift(resource.type, resource.name, path, value, live_value,
+                                       resource.location_of(path), match.id, resource.defaults.get(path, "")))
+    return result
+
+
 def compare(declared: ResourceSet, live: ResourceSet) -> list[Drift]:
-    live_by_key: dict[tuple[str, str], list[AzureResource]] = {}
-    for resource in live.resources:
-        live_by_key.setdefault(_key(resource), []).append(resource)
     drifts: list[Drift] = []
     for resource in declared.resources:
-        candidates = live_by_key.get(_key(resource), [])
-        match = next((c for c in candidates if _same(resource.id, c.id)), candidates[0] if len(candidates) == 1
-                     else None)
-        if match is None:
-            continue
-        tree = {"properties": resource.properties, "sku": resource.sku, "kind": resource.kind,
-                "identity": {"type": resource.identity.get("type")} if resource.identity else {}}
-        for path, value in _leaves(tree, ""):
-            if value is UNKNOWN or value is None or value == "" or (isinstance(value, list) and UNKNOWN in value):
-                continue
-            live_value = _lookup(match, path)
-            if live_value is None or _same(value, live_value):
-                continue
-            drifts.append(Drift(resource.type, resource.name, path, value, live_value,
-                                resource.location_of(path), match.id, resource.defaults.get(path, "")))
+        candidates = counterparts(resource, live)
+        if len(candidates) == 1:
+            drifts.extend(differences(resource, candidates[0]).drifts)
     return drifts
