@@ -48,11 +48,14 @@ def target_of(item: pytest.Item, check: Check) -> str:
 
 
 def workload_of(item: pytest.Item) -> KubeObject | None:
-    """The workload a per-object check ran on (from the manifests or a live cluster), for annotation waivers."""
+    """The object a per-object check ran on, for annotation waivers: any source's parameter that names one
+    through a `waiver_object` property (the manifests' and the live cluster's workloads do)."""
     params = getattr(getattr(item, "callspec", None), "params", {})
-    kube, cluster = params.get("kube_param"), params.get("cluster_param")
-    workload = getattr(kube, "workload", None) or getattr(getattr(cluster, "live", None), "workload", None)
-    return workload.obj if workload is not None else None
+    for value in params.values():
+        obj = getattr(value, "waiver_object", None)
+        if isinstance(obj, KubeObject):
+            return obj
+    return None
 
 
 def id_patterns(values: tuple[str, ...]) -> list[str]:

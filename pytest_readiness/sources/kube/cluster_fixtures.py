@@ -237,6 +237,11 @@ class ClusterParam:
     live: LiveWorkload | None = None
     problem: Unverified | SourceError | None = None
 
+    @property
+    def waiver_object(self) -> KubeObject | None:
+        """The live workload whose `readiness.io/waive-<id>` annotations may waive this case's result."""
+        return self.live.workload.obj if self.live is not None else None
+
 
 def _cluster_params(config: pytest.Config) -> list[tuple[ClusterParam, str]]:
     settings = settings_of(config)

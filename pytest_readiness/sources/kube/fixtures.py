@@ -15,7 +15,7 @@ import pytest
 from pytest_readiness.api import SourceError, Unverified
 from pytest_readiness.results import Location
 from pytest_readiness.session import cache_of, settings_of
-from pytest_readiness.sources.kube.model import Container, ObjectSet, ParseProblem, Workload
+from pytest_readiness.sources.kube.model import Container, KubeObject, ObjectSet, ParseProblem, Workload
 from pytest_readiness.sources.reading import quote
 
 if TYPE_CHECKING:
@@ -54,6 +54,11 @@ class KubeParam:
     workload: Workload | None = None
     container: Container | None = None
     problem: ParseProblem | Unverified | None = None
+
+    @property
+    def waiver_object(self) -> KubeObject | None:
+        """The object whose `readiness.io/waive-<id>` annotations may waive this case's result."""
+        return self.workload.obj if self.workload is not None else None
 
 
 def _kube_params(config: pytest.Config, per_container: bool) -> Iterator[tuple[KubeParam, str]]:
