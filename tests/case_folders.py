@@ -5,7 +5,8 @@ A case folder holds the files of a deployment repo as they are laid out on disk,
 - `@@FAKE_STORAGE_KEY@@`, `@@FAKE_CLIENT_SECRET@@`, `@@FAKE_PASSWORD@@` in a file: a fresh fake secret;
 - `expected.txt`: lines that must each appear in the check's report (its failure or skip message; for a
   passing case, the evidence its JUnit properties carry);
-- `case.toml`: `args` (extra command-line arguments, e.g. `["--readiness-strict"]`) and `[shared]`, a
+- `case.toml`: `args` (extra command-line arguments, e.g. `["--readiness-strict"]`), `target` (the one
+  result the case is about, when the check yields one per object) and `[shared]`, a
   table of repo path -> a file in `tests/cases/_shared/` copied there (material several cases use);
 - `cluster.yaml`: live objects (with status) the loopback Kubernetes API emulator serves for the run;
   a case that has one runs with `--readiness-kubeconfig` pointing at the emulator.
@@ -67,6 +68,12 @@ class Case:
     @property
     def args(self) -> list[str]:
         return [str(a) for a in self.settings.get("args", [])]
+
+    @property
+    def target(self) -> str | None:
+        """The one result the case is about (`Deployment/agent/migrate`), when the check yields several."""
+        value = self.settings.get("target")
+        return None if value is None else str(value)
 
     @property
     def expected(self) -> list[str]:

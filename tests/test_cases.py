@@ -40,6 +40,8 @@ def test_case(case: Case, run_readiness: Callable[..., ReadinessRun], request: p
         args += request.getfixturevalue("emulated_cluster")(case.cluster)
     run = run_readiness(case.files(), "-k", function, *args)
     results = run.of_check(case.check_id)
+    if case.target is not None:
+        results = {k: v for k, v in results.items() if k == f"{case.check_id}[{case.target}]"}
     assert results, f"{case.check_id} did not run:\n{run.output[-3000:]}"
     wrong = {key: f"{status}: {run.messages[key][:600]}" for key, status in results.items() if status != case.outcome}
     assert not wrong, f"expected {case.outcome} for every result of {case.check_id}: {wrong}"
