@@ -6,6 +6,7 @@ live objects) that gives its check one outcome. See tests/case_folders.py for th
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -45,7 +46,7 @@ def test_case(case: Case, run_readiness: Callable[..., ReadinessRun], request: p
     assert results, f"{case.check_id} did not run:\n{run.output[-3000:]}"
     wrong = {key: f"{status}: {run.messages[key][:600]}" for key, status in results.items() if status != case.outcome}
     assert not wrong, f"expected {case.outcome} for every result of {case.check_id}: {wrong}"
-    report = "\n".join(run.messages[key] for key in results) if case.outcome != "passed" else run.junit
+    report = "\n".join(run.messages[key] for key in results) if case.outcome != "passed" else html.unescape(run.junit)
     missing = [line for line in case.expected if line not in report]
     assert not missing, f"not in the report of {case.name}: {missing}\n{report[-3000:]}"
 
