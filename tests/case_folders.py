@@ -8,8 +8,11 @@ A case folder holds the files of a deployment repo as they are laid out on disk,
 - `case.toml`: `args` (extra command-line arguments, e.g. `["--readiness-strict"]`), `target` (the one
   result the case is about, when the check yields one per object) and `[shared]`, a
   table of repo path -> a file in `tests/cases/_shared/` copied there (material several cases use);
-- `cluster.yaml`: live objects (with status) the loopback Kubernetes API emulator serves for the run;
-  a case that has one runs with `--readiness-kubeconfig` pointing at the emulator.
+- `cluster.yaml`: live objects (with status) the loopback Kubernetes API emulator serves for the run, after
+  the shared snapshot files case.toml lists in `cluster = [...]`; such a case runs with
+  `--readiness-kubeconfig` pointing at the emulator. `@@AGO:<minutes>@@` in a snapshot is the UTC time that
+  long before the run (restarts are judged against the real clock); `pod-logs/<pod>/<container>.log` is a
+  container's log.
 
 The outcome prefix is one of pass, fail, unverified, na (not applicable) or error. `benchmarks/mutants.py`
 runs a check's cases against mutants of its function; `READINESS_CASES=<ID>[,<ID>...]` limits the driver.
@@ -36,6 +39,7 @@ CHECKLIST = Path(__file__).resolve().parent.parent / "pytest_readiness" / "check
 OUTCOMES = {"pass": "passed", "fail": "failed", "unverified": "unverified", "na": "not_applicable",
             "error": "error"}
 META_FILES = frozenset({"expected.txt", "case.toml", "cluster.yaml"})
+POD_LOGS = "pod-logs"  # pod-logs/<pod>/<container>.log: what the emulator serves as that container's log
 _random = random.Random(20261202)
 _ALNUM = string.ascii_letters + string.digits
 # Secrets the scanner finds, made when the cases run, so the case folders hold none a scanner would flag.
@@ -83,14 +87,23 @@ class Case:
         return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
     @property
-    def cluster(self) -> Path | None:
-        path = self.folder / "cluster.yaml"
-        return path if path.exists() else None
+    def cluster(self) -> list[Path]:
+        """The snapshot files the emulator serves: the shared ones named in case.toml, then the case's own
+        cluster.yaml (an object in a later file replaces one of the same kind, namespace and name)."""
+        shared = [SHARED / name for name in self.settings.get("cluster", [])]
+        own = self.folder / "cluster.yaml"
+        return shared + ([own] if own.exists() else [])
+
+    def pod_logs(self) -> dict[tuple[str, str], str]:
+        """(pod, container) -> log text."""
+        root = self.folder / POD_LOGS
+        return {(p.parent.name, p.stem): p.read_text(encoding="utf-8") for p in sorted(root.glob("*/*.log"))}
 
     def files(self) -> dict[str, str]:
         """The repo the case lays down: its own files plus the shared ones it names."""
         found = {p.relative_to(self.folder).as_posix(): p.read_text(encoding="utf-8")
-                 for p in sorted(self.folder.rglob("*")) if p.is_file() and p.name not in META_FILES}
+                 for p in sorted(self.folder.rglob("*")) if p.is_file() and p.name not in META_FILES
+                 and p.relative_to(self.folder).parts[0] != POD_LOGS}
         for relative, shared in self.settings.get("shared", {}).items():
             found[relative] = (SHARED / shared).read_text(encoding="utf-8")
         for token, value in FAKE_SECRETS.items():

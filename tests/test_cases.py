@@ -7,7 +7,9 @@ live objects) that gives its check one outcome. See tests/case_folders.py for th
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,17 +20,46 @@ from tests.case_folders import CASES, OUTCOMES, Case, automated_check_ids, check
 from tests.conftest import ReadinessRun
 
 ALL_CASES = discover()
+CONTEXT = "cases"  # a result of a cluster case is keyed `cluster:cases:<Kind>/<name>`
+NAMESPACE = "msft-agent"
 
 
-@pytest.fixture
-def emulated_cluster(tmp_path: Path) -> Iterator[Callable[[Path], tuple[str, ...]]]:
+_AGO = re.compile(r"@@AGO:(\d+)@@")
+
+
+def _snapshot_text(path: Path) -> str:
+    now = datetime.now(UTC)
+    return _AGO.sub(lambda m: (now - timedelta(minutes=int(m.group(1)))).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def kube_client_loaded(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The kubernetes client's lazily imported modules, loaded once in this process (see tests/cluster)."""
+    from pytest_readiness.sources.kube.cluster import ClusterTarget, load_snapshot
+    from tests.emulators import kube_objects
     from tests.emulators.kube_api import KubeApiEmulator
 
     with KubeApiEmulator() as api:
-        def serve(objects: Path) -> tuple[str, ...]:
-            api.add_many(o for o in yaml.safe_load_all(objects.read_text(encoding="utf-8")) if o)
-            kubeconfig = api.write_kubeconfig(tmp_path / "kubeconfig", context="cases")
-            return f"--readiness-kubeconfig={kubeconfig}", "--readiness-kube-context=cases"
+        api.add_many(kube_objects.agent_stack())
+        kubeconfig = api.write_kubeconfig(tmp_path_factory.mktemp("warm") / "kubeconfig")
+        load_snapshot(ClusterTarget(str(kubeconfig), None, None)).close()
+
+
+@pytest.fixture
+def emulated_cluster(tmp_path: Path, kube_client_loaded: None) -> Iterator[Callable[[Case], tuple[str, ...]]]:
+    from tests.emulators.kube_api import KubeApiEmulator
+
+    with KubeApiEmulator() as api:
+        def serve(case: Case) -> tuple[str, ...]:
+            for path in case.cluster:
+                api.add_many(o for o in yaml.safe_load_all(_snapshot_text(path)) if o)
+            namespace = str(case.settings.get("namespace", NAMESPACE))
+            for (pod, container), text in case.pod_logs().items():
+                api.set_logs(namespace, pod, container, text)
+            kubeconfig = api.write_kubeconfig(tmp_path / "kubeconfig", context=CONTEXT)
+            return (f"--readiness-kubeconfig={kubeconfig}", f"--readiness-kube-context={CONTEXT}",
+                    f"--readiness-namespace={namespace}")
 
         yield serve
 
@@ -37,8 +68,8 @@ def emulated_cluster(tmp_path: Path) -> Iterator[Callable[[Path], tuple[str, ...
 def test_case(case: Case, run_readiness: Callable[..., ReadinessRun], request: pytest.FixtureRequest) -> None:
     function = check_functions()[case.check_id][1]
     args = list(case.args)
-    if case.cluster is not None:
-        args += request.getfixturevalue("emulated_cluster")(case.cluster)
+    if case.cluster:
+        args += request.getfixturevalue("emulated_cluster")(case)
     run = run_readiness(case.files(), "-k", function, *args)
     results = run.of_check(case.check_id)
     if case.target is not None:
