@@ -17,7 +17,8 @@ import pytest
 
 from tests.case_folders import discover
 from tests.conftest import ReadinessRun, run_readiness  # noqa: F401  (fixture)
-from tests.test_cases import emulated_cluster, kube_client_loaded, run_case  # noqa: F401  (fixtures)
+from tests.live.conftest import launch_redis, launch_service, make_token, service_secrets, stub_server, tls_files  # noqa: F401,E501
+from tests.test_cases import emulated_cluster, http_client_loaded, kube_client_loaded, run_case  # noqa: F401  (fixtures)
 
 COPY = Path(os.environ["MUTANT_DIR"])
 SPEC = json.loads((COPY / "mutants.json").read_text(encoding="utf-8"))

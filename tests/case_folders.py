@@ -13,6 +13,12 @@ A case folder holds the files of a deployment repo as they are laid out on disk,
   `--readiness-kubeconfig` pointing at the emulator. `@@AGO:<minutes>@@` in a snapshot is the UTC time that
   long before the run (restarts are judged against the real clock); `pod-logs/<pod>/<container>.log` is a
   container's log.
+- live checks: `[service]` in case.toml starts the reference service (conftest_examples/reference_service)
+  with the agent config `service.toml` (`https`, `users`: env vars each set to a fresh user's token, `warm`:
+  [misses, hits] of questions asked first); `stub.toml` serves fixed routes from a stub HTTP server instead
+  (`["GET /path"] status, type, body`, with `after`/`then_status`/`then_body` for an answer that changes);
+  `[redis]` starts redis-server (`args`, `tls`, `password_env`, `lookups`: [hits, misses]). The run gets
+  --readiness-url / --readiness-redis-url (and the CA bundle) and generous time limits.
 
 The outcome prefix is one of pass, fail, unverified, na (not applicable) or error. `benchmarks/mutants.py`
 runs a check's cases against mutants of its function; `READINESS_CASES=<ID>[,<ID>...]` limits the driver.
@@ -38,7 +44,7 @@ SHARED = CASES / "_shared"
 CHECKLIST = Path(__file__).resolve().parent.parent / "pytest_readiness" / "checklist"
 OUTCOMES = {"pass": "passed", "fail": "failed", "unverified": "unverified", "na": "not_applicable",
             "error": "error"}
-META_FILES = frozenset({"expected.txt", "case.toml", "cluster.yaml"})
+META_FILES = frozenset({"expected.txt", "case.toml", "cluster.yaml", "service.toml", "stub.toml"})
 POD_LOGS = "pod-logs"  # pod-logs/<pod>/<container>.log: what the emulator serves as that container's log
 _random = random.Random(20261202)
 _ALNUM = string.ascii_letters + string.digits

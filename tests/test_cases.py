@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import html
 import re
+import tomllib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -18,6 +20,14 @@ import yaml
 from pytest_readiness.catalog import load_catalog
 from tests.case_folders import CASES, OUTCOMES, Case, automated_check_ids, check_functions, discover
 from tests.conftest import ReadinessRun
+from tests.live.conftest import (  # noqa: F401  (fixtures: the live targets)
+    launch_redis,
+    launch_service,
+    make_token,
+    service_secrets,
+    stub_server,
+    tls_files,
+)
 
 ALL_CASES = discover()
 CONTEXT = "cases"  # a result of a cluster case is keyed `cluster:cases:<Kind>/<name>`
@@ -31,6 +41,30 @@ def _snapshot_text(path: Path) -> str:
     now = datetime.now(UTC)
     return _AGO.sub(lambda m: (now - timedelta(minutes=int(m.group(1)))).strftime("%Y-%m-%dT%H:%M:%SZ"),
                     path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def http_client_loaded() -> None:
+    """httpx's lazily imported transport modules (and redis's), loaded once before any pytester snapshot:
+    pytester drops modules first imported during a test, and a re-imported httpcore raises exception classes
+    that the httpx already loaded does not map (a refused connection would escape as httpcore.ConnectError)."""
+    import http.server
+    import threading
+
+    import httpx
+    import redis  # noqa: F401
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with httpx.Client(timeout=30) as client:
+            client.get(f"http://127.0.0.1:{server.server_address[1]}/nothing-here")
+        with pytest.raises(httpx.TransportError), httpx.Client(timeout=30) as client:
+            server.shutdown()
+            server.server_close()
+            client.get(f"http://127.0.0.1:{server.server_address[1]}/")
+    finally:
+        server.server_close()
 
 
 @pytest.fixture(scope="session")
@@ -64,13 +98,95 @@ def emulated_cluster(tmp_path: Path, kube_client_loaded: None) -> Iterator[Calla
         yield serve
 
 
+# The live targets are subprocesses on a loaded machine: time limits a case is not about are generous.
+GENEROUS = ("--readiness-timeout=30", "--readiness-health-max-seconds=30", "--readiness-latency-p95-seconds=60")
+
+
+def _stub_routes(path: Path) -> dict[str, Any]:
+    routes: dict[str, Any] = {}
+    for route, spec in tomllib.loads(path.read_text(encoding="utf-8")).items():
+        first = (int(spec.get("status", 200)), {"content-type": spec.get("type", "application/json")},
+                 str(spec.get("body", "")).encode())
+        if "after" in spec:
+            then = (int(spec["then_status"]), first[1], str(spec.get("then_body", "")).encode())
+            routes[route] = lambda count, a=int(spec["after"]), f=first, t=then: t if count > a else f
+        else:
+            routes[route] = first
+    return routes
+
+
+def live_args(case: Case, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Starts the live target a case names (reference service, stub server, redis-server); its arguments."""
+    settings = case.settings
+    args: list[str] = []
+    if "service" in settings:
+        spec = settings["service"]
+        config = (case.folder / str(spec.get("config", "service.toml"))).read_text(encoding="utf-8")
+        service = request.getfixturevalue("launch_service")(config, https=bool(spec.get("https", False)))
+        make_token = request.getfixturevalue("make_token")
+        for number, variable in enumerate(spec.get("users", [])):
+            monkeypatch.setenv(variable, make_token(f"{case.name}-user-{number}"))
+        misses, hits = spec.get("warm", (0, 0))
+        if misses or hits:
+            _warm(service, make_token(f"{case.name}-warm"), int(misses), int(hits))
+        args += [*GENEROUS, f"--readiness-url={service.url}"]
+        if service.ca is not None and spec.get("trust", True):
+            args.append(f"--readiness-ca-bundle={service.ca}")
+    if (case.folder / "stub.toml").exists():
+        stub = request.getfixturevalue("stub_server")(_stub_routes(case.folder / "stub.toml"))
+        args += [*GENEROUS, f"--readiness-url={stub.url}"]
+    if "redis" in settings:
+        args += _redis(settings["redis"], request, monkeypatch)
+    return args
+
+
+def _warm(service: Any, token: str, misses: int, hits: int) -> None:
+    questions = [f"what is readiness, part {number}?" for number in range(misses)]
+    with service.client() as client:
+        for number in range(misses + hits):
+            answer = client.post("/api/question", json={"question": questions[number % misses]},
+                                 headers={"Authorization": f"Bearer {token}"})
+            assert answer.status_code == 200, answer.text
+
+
+def _redis(spec: dict[str, Any], request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    import secrets
+
+    tls = bool(spec.get("tls", False))
+    password = secrets.token_urlsafe(24) if spec.get("password_env") else ""
+    server = request.getfixturevalue("launch_redis")(*spec.get("args", []), tls=tls, password=password)
+    tls_files = request.getfixturevalue("tls_files")
+    options: dict[str, Any] = {"password": password or None}
+    if tls:
+        options["ssl_ca_certs"] = str(tls_files.ca)
+    hits, misses = spec.get("lookups", (0, 0))
+    client = server.client(**options)
+    client.set("answer:hello", "world")
+    for _ in range(int(hits)):
+        client.get("answer:hello")
+    for number in range(int(misses)):
+        client.get(f"answer:missing-{number}")
+    args = ["--readiness-timeout=30", f"--readiness-redis-url={server.url}"]
+    if tls:
+        args.append(f"--readiness-ca-bundle={tls_files.ca}")
+    if password:
+        monkeypatch.setenv(str(spec["password_env"]), password)
+        args.append(f"--readiness-redis-password-env={spec['password_env']}")
+    return args
+
+
 def run_case(case: Case, run_readiness: Callable[..., ReadinessRun], request: pytest.FixtureRequest) -> str | None:
     """Run one case; what is wrong with its outcome, or None when the check gave what the folder says."""
     function = check_functions()[case.check_id][1]
-    args = list(case.args)
+    args: list[str] = []
     if case.cluster:
         args += request.getfixturevalue("emulated_cluster")(case)
-    run = run_readiness(case.files(), "-k", function, *args)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        args += live_args(case, request, monkeypatch)
+        return _judge(case, run_readiness(case.files(), "-k", function, *args, *case.args))
+
+
+def _judge(case: Case, run: ReadinessRun) -> str | None:
     results = run.of_check(case.check_id)
     if case.target is not None:
         results = {k: v for k, v in results.items() if k == f"{case.check_id}[{case.target}]"}
