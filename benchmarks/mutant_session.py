@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (fixtures imported from the test suite are taken as arguments by the same name)
 """One check's mutants against its case folders, in one pytest process (run by benchmarks/mutants.py).
 
 The package under test is a copy (MUTANT_DIR, first on PYTHONPATH). Each test writes one mutant of the
@@ -15,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.case_folders import discover
+from tests.case_folders import Case, discover
 from tests.conftest import ReadinessRun, run_readiness  # noqa: F401  (fixture)
-from tests.live.conftest import launch_redis, launch_service, make_token, service_secrets, stub_server, tls_files  # noqa: F401,E501
+from tests.live.conftest import launch_redis, launch_service, make_token, service_secrets, stub_server, tls_files  # noqa: F401
 from tests.test_cases import emulated_cluster, http_client_loaded, kube_client_loaded, run_case  # noqa: F401  (fixtures)
 
 COPY = Path(os.environ["MUTANT_DIR"])
@@ -26,6 +27,21 @@ MODULE = COPY / "pytest_readiness" / "checklist" / SPEC["module"]
 CASES = discover(SPEC["check"])
 OUTCOMES: dict[str, str] = {}
 BASELINE: list[str] = []
+
+
+def _fresh(request: pytest.FixtureRequest) -> None:
+    """An empty project folder: the cases of one test share pytester's folder, and must not see each other."""
+    folder: Path = request.getfixturevalue("pytester").path
+    for entry in folder.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def _run(case: Case, run_readiness: Callable[..., ReadinessRun], request: pytest.FixtureRequest) -> str | None:
+    _fresh(request)
+    return run_case(case, run_readiness, request)
 
 
 def _write(source: str) -> None:
@@ -42,12 +58,14 @@ def report() -> Iterator[None]:
 
 
 def test_unmutated_cases_pass(run_readiness: Callable[..., ReadinessRun], request: pytest.FixtureRequest) -> None:
-    import pytest_readiness
+    import pytest_readiness.plugin
 
-    assert Path(pytest_readiness.__file__).is_relative_to(COPY), "the package copy is not the one imported"
+    if not Path(pytest_readiness.plugin.CHECKLIST_DIR).is_relative_to(COPY):
+        BASELINE.append(f"the package copy is not the one imported: {pytest_readiness.plugin.CHECKLIST_DIR}")
+        return
     _write(SPEC["original"])
     for case in CASES:
-        problem = run_case(case, run_readiness, request)
+        problem = _run(case, run_readiness, request)
         if problem:
             BASELINE.append(f"{case.name}: {problem[:300]}")
 
@@ -59,8 +77,9 @@ def test_mutant(index: str, run_readiness: Callable[..., ReadinessRun], request:
     _write(SPEC["sources"][index])
     try:
         for case in CASES:
-            if run_case(case, run_readiness, request) is not None:
-                OUTCOMES[index] = f"killed by {case.name}"
+            problem = _run(case, run_readiness, request)
+            if problem is not None:
+                OUTCOMES[index] = f"killed by {case.name}: {' '.join(problem.split())[:240]}"
                 return
         OUTCOMES[index] = "survived"
     finally:

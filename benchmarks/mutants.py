@@ -160,9 +160,10 @@ def run_check(check_id: str, workers_env: dict[str, str]) -> dict[str, object]:
         report = copy_root / "report.json"
         env = {**workers_env, "PYTHONPATH": os.pathsep.join([str(copy_root), str(ROOT)]),
                "PYTHONDONTWRITEBYTECODE": "1", "MUTANT_DIR": str(copy_root), "MUTANT_REPORT": str(report)}
-        done = subprocess.run([sys.executable, "-m", "pytest", str(SESSION), "-q", "-p", "no:cacheprovider",
-                               "-p", "no:xdist", "-p", "no:randomly", f"--rootdir={ROOT}"],
-                              cwd=ROOT, env=env, capture_output=True, text=True)
+        # cwd is the copy: `python -m pytest` puts the working directory first on sys.path.
+        command = [sys.executable, "-m", "pytest", str(SESSION), "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+                   "-p", "no:randomly", f"--rootdir={ROOT}", "-c", str(ROOT / "pyproject.toml")]
+        done = subprocess.run(command, cwd=copy_root, env=env, capture_output=True, text=True)
         if not report.exists():
             raise RuntimeError(f"{check_id}: the mutant session wrote no report\n{done.stdout[-3000:]}"
                                f"\n{done.stderr[-2000:]}")
@@ -177,6 +178,7 @@ def main() -> int:
     parser.add_argument("--all", action="store_true", help="every check that has a case folder")
     parser.add_argument("--list", action="store_true", help="print the mutants and stop")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show which case killed each mutant")
     options = parser.parse_args()
     with_cases = sorted({c.check_id for c in discover("")})
     checks = with_cases if options.all else options.checks
@@ -219,6 +221,9 @@ def main() -> int:
         totals["unexplained"] += len(unexplained)
         print(f"{check_id:30s} {len(mutants):3d} mutants  {len(killed):3d} killed  {len(equivalent):2d} equivalent  "
               f"{len(unexplained):2d} survived  ({time.monotonic() - clock:.0f} s)")
+        if options.verbose:
+            for m in killed:
+                print(f"    killed      {m['shown']}: {outcomes[str(m['index'])].removeprefix('killed by ')}")
         for m in equivalent:
             print(f"    equivalent  {m['shown']}: {known[m['key']]}")
         for m in unexplained:

@@ -4,7 +4,7 @@ A case folder holds the files of a deployment repo as they are laid out on disk,
 
 - `@@FAKE_STORAGE_KEY@@`, `@@FAKE_CLIENT_SECRET@@`, `@@FAKE_PASSWORD@@` in a file: a fresh fake secret;
 - `expected.txt`: lines that must each appear in the check's report (its failure or skip message; for a
-  passing case, the evidence its JUnit properties carry);
+  passing case, the evidence its JUnit properties carry); a line starting with `!` must not appear;
 - `case.toml`: `args` (extra command-line arguments, e.g. `["--readiness-strict"]`), `target` (the one
   result the case is about, when the check yields one per object) and `[shared]`, a
   table of repo path -> a file in `tests/cases/_shared/` copied there (material several cases use);

@@ -6,6 +6,7 @@ live objects) that gives its check one outcome. See tests/case_folders.py for th
 
 from __future__ import annotations
 
+import ast
 import html
 import re
 import tomllib
@@ -155,10 +156,10 @@ def _redis(spec: dict[str, Any], request: pytest.FixtureRequest, monkeypatch: py
     tls = bool(spec.get("tls", False))
     password = secrets.token_urlsafe(24) if spec.get("password_env") else ""
     server = request.getfixturevalue("launch_redis")(*spec.get("args", []), tls=tls, password=password)
-    tls_files = request.getfixturevalue("tls_files")
+    ca = request.getfixturevalue("tls_files").ca
     options: dict[str, Any] = {"password": password or None}
     if tls:
-        options["ssl_ca_certs"] = str(tls_files.ca)
+        options["ssl_ca_certs"] = str(ca)
     hits, misses = spec.get("lookups", (0, 0))
     client = server.client(**options)
     client.set("answer:hello", "world")
@@ -168,7 +169,7 @@ def _redis(spec: dict[str, Any], request: pytest.FixtureRequest, monkeypatch: py
         client.get(f"answer:missing-{number}")
     args = ["--readiness-timeout=30", f"--readiness-redis-url={server.url}"]
     if tls:
-        args.append(f"--readiness-ca-bundle={tls_files.ca}")
+        args.append(f"--readiness-ca-bundle={ca}")
     if password:
         monkeypatch.setenv(str(spec["password_env"]), password)
         args.append(f"--readiness-redis-password-env={spec['password_env']}")
@@ -196,9 +197,12 @@ def _judge(case: Case, run: ReadinessRun) -> str | None:
     if wrong:
         return f"expected {case.outcome} for every result of {case.check_id}: {wrong}"
     report = "\n".join(run.messages[key] for key in results) if case.outcome != "passed" else html.unescape(run.junit)
-    missing = [line for line in case.expected if line not in report]
+    missing = [line for line in case.expected if not line.startswith("!") and line not in report]
     if missing:
         return f"not in the report of {case.name}: {missing}\n{report[-3000:]}"
+    unwanted = [line[1:] for line in case.expected if line.startswith("!") and line[1:] in report]
+    if unwanted:
+        return f"in the report of {case.name}, and must not be: {unwanted}\n{report[-3000:]}"
     return None
 
 
@@ -215,6 +219,37 @@ def test_every_automated_check_has_a_pass_and_a_fail_case() -> None:
     lacking = {check_id: sorted({"passed", "failed"} - by_check.get(check_id, set()))
                for check_id in automated_check_ids() if not {"passed", "failed"} <= by_check.get(check_id, set())}
     assert not lacking, f"checks lacking cases in tests/cases/: {lacking}"
+
+
+# Fixtures every run has: a check taking only these reads no optional input.
+ALWAYS_PRESENT = frozenset({"repo", "readiness_settings", "evidence", "request", "pytestconfig"})
+# Checks that read an optional input but need no unverified case, each with the reason.
+NO_UNVERIFIED_CASE = {
+    "SEC-NO-HARDCODED-SECRETS": "its input is the repository itself; the unverified branch needs a repo with no "
+                                "readable text file, which a case folder of text files cannot be",
+    "OBS-DASHBOARDS": "reads the repo; the manifests it takes through `request` are one more place to look, "
+                      "so their absence leaves a verdict, not an unknown",
+}
+
+
+def _reads_optional_input(check_id: str) -> bool:
+    module, name = check_functions()[check_id]
+    tree = ast.parse(module.read_text(encoding="utf-8"))
+    function = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
+    calls_unverified = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "unverified"
+                           for n in ast.walk(function))
+    arguments = {a.arg for a in function.args.args}
+    return calls_unverified or bool(arguments - ALWAYS_PRESENT) or "request" in arguments
+
+
+def test_every_check_that_reads_an_optional_input_has_an_unverified_case() -> None:
+    outcomes: dict[str, set[str]] = {}
+    for case in ALL_CASES:
+        outcomes.setdefault(case.check_id, set()).add(case.outcome)
+    lacking = [check_id for check_id in automated_check_ids() if check_id not in NO_UNVERIFIED_CASE
+               and _reads_optional_input(check_id) and "unverified" not in outcomes.get(check_id, set())]
+    assert lacking == [], f"add tests/cases/<ID>/unverified-<name>/ for {lacking}"
+    assert _reads_optional_input("SEC-NON-ROOT") and not _reads_optional_input("OPS-CI-BUILD")
 
 
 def test_every_case_folder_names_a_catalog_check_and_an_outcome() -> None:
