@@ -11,6 +11,7 @@ import html
 import re
 import tomllib
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -83,16 +84,18 @@ def kube_client_loaded(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 @pytest.fixture
 def emulated_cluster(tmp_path: Path, kube_client_loaded: None) -> Iterator[Callable[[Case], tuple[str, ...]]]:
+    """Serves a case's snapshot from a fresh emulator (one per call: cases never see each other's objects)."""
     from tests.emulators.kube_api import KubeApiEmulator
 
-    with KubeApiEmulator() as api:
+    with ExitStack() as running:
         def serve(case: Case) -> tuple[str, ...]:
+            api = running.enter_context(KubeApiEmulator())
             for path in case.cluster:
                 api.add_many(o for o in yaml.safe_load_all(_snapshot_text(path)) if o)
             namespace = str(case.settings.get("namespace", NAMESPACE))
             for (pod, container), text in case.pod_logs().items():
                 api.set_logs(namespace, pod, container, text)
-            kubeconfig = api.write_kubeconfig(tmp_path / "kubeconfig", context=CONTEXT)
+            kubeconfig = api.write_kubeconfig(tmp_path / f"kubeconfig-{id(api)}", context=CONTEXT)
             return (f"--readiness-kubeconfig={kubeconfig}", f"--readiness-kube-context={CONTEXT}",
                     f"--readiness-namespace={namespace}")
 
