@@ -35,7 +35,7 @@ def lookups(server: RedisServer, hits: int, misses: int, **options: object) -> N
 
 
 def redis_run(run: Runner, url: str, *extra: str) -> ReadinessRun:
-    result = run({}, "-m", "live", f"--readiness-redis-url={url}", *extra)
+    result = run({}, "-m", "live", "--readiness-timeout=30", f"--readiness-redis-url={url}", *extra)  # loaded machine
     assert "INTERNALERROR" not in result.output, result.output[-3000:]
     return result
 

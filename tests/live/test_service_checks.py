@@ -95,8 +95,13 @@ def warm_cache(service: Service, token: str, misses: int, hits: int) -> None:
         assert ask(service, token, questions[number % misses]).status_code == 200
 
 
+# Generous limits: these tests run a subprocess server on a loaded 2-core machine, and assert what the checks
+# find, not how fast this machine is. A test that is about a limit passes its own (a later flag wins).
+GENEROUS = ("--readiness-timeout=30", "--readiness-health-max-seconds=30", "--readiness-latency-p95-seconds=60")
+
+
 def live_run(run: Runner, files: Mapping[str, str], url: str, *extra: str) -> ReadinessRun:
-    result = run(files, "-m", "live", "--readiness-url", url, *extra)
+    result = run(files, "-m", "live", *GENEROUS, "--readiness-url", url, *extra)
     assert "INTERNALERROR" not in result.output, result.output[-3000:]
     return result
 

@@ -19,6 +19,9 @@ CONFIG = '[agent.security.auth]\nenabled = false\n'
 LEGACY_OFFERABLE = all(tls_probe.local_support(v) is None for v in tls_probe.LEGACY)
 
 
+PROBE_TIMEOUT = 30  # seconds: generous, the servers run as subprocesses on a loaded machine
+
+
 def port_of(service: Service) -> int:
     return int(service.url.rsplit(":", 1)[1])
 
@@ -36,7 +39,7 @@ def legacy(launch_service: Callable[..., Service]) -> Service:
 @pytest.mark.parametrize("version", tls_probe.MODERN)
 def test_modern_versions_are_accepted_by_both_servers(modern: Service, legacy: Service, version: str) -> None:
     for service in (modern, legacy):
-        result = tls_probe.attempt("127.0.0.1", port_of(service), version, timeout=5)
+        result = tls_probe.attempt("127.0.0.1", port_of(service), version, timeout=PROBE_TIMEOUT)
         assert (result.conclusive, result.accepted) == (True, True), result
         assert result.detail.startswith(f"negotiated {version} ")
 
@@ -44,21 +47,21 @@ def test_modern_versions_are_accepted_by_both_servers(modern: Service, legacy: S
 @pytest.mark.skipif(not LEGACY_OFFERABLE, reason="this OpenSSL cannot offer TLS 1.0/1.1 even at security level 0")
 @pytest.mark.parametrize("version", tls_probe.LEGACY)
 def test_legacy_versions_are_really_offered(modern: Service, legacy: Service, version: str) -> None:
-    refused = tls_probe.attempt("127.0.0.1", port_of(modern), version, timeout=5)
+    refused = tls_probe.attempt("127.0.0.1", port_of(modern), version, timeout=PROBE_TIMEOUT)
     assert (refused.conclusive, refused.accepted) == (True, False), refused
-    accepted = tls_probe.attempt("127.0.0.1", port_of(legacy), version, timeout=5)
+    accepted = tls_probe.attempt("127.0.0.1", port_of(legacy), version, timeout=PROBE_TIMEOUT)
     assert (accepted.conclusive, accepted.accepted) == (True, True), accepted
     assert f"negotiated {version} " in accepted.detail
 
 
 def test_a_naive_probe_never_counts_as_a_refusal(legacy: Service) -> None:
     """At OpenSSL 3's default security level the client gives up by itself; that proves nothing."""
-    naive = tls_probe.attempt("127.0.0.1", port_of(legacy), "TLSv1", timeout=5, ciphers="DEFAULT")
+    naive = tls_probe.attempt("127.0.0.1", port_of(legacy), "TLSv1", timeout=PROBE_TIMEOUT, ciphers="DEFAULT")
     assert naive.accepted or not naive.conclusive, naive
 
 
 def test_a_cipher_list_without_legacy_suites_is_reported_as_not_offered(legacy: Service) -> None:
-    result = tls_probe.attempt("127.0.0.1", port_of(legacy), "TLSv1", timeout=5, ciphers="ECDHE+AESGCM")
+    result = tls_probe.attempt("127.0.0.1", port_of(legacy), "TLSv1", timeout=PROBE_TIMEOUT, ciphers="ECDHE+AESGCM")
     assert not result.conclusive and not result.accepted
     assert "no cipher usable with TLSv1" in str(result)
     assert "inconclusive" in str(result)
@@ -73,10 +76,10 @@ def test_local_support_agrees_with_the_ssl_module() -> None:
 
 
 def test_certificate_verifies_with_its_ca_only(modern: Service) -> None:
-    trusted = tls_probe.certificate("127.0.0.1", port_of(modern), timeout=5, cafile=str(modern.ca))
+    trusted = tls_probe.certificate("127.0.0.1", port_of(modern), timeout=PROBE_TIMEOUT, cafile=str(modern.ca))
     assert trusted.valid and trusted.days_left is not None and trusted.days_left > 365
     assert "valid until" in trusted.detail
-    untrusted = tls_probe.certificate("127.0.0.1", port_of(modern), timeout=5, cafile=None)
+    untrusted = tls_probe.certificate("127.0.0.1", port_of(modern), timeout=PROBE_TIMEOUT, cafile=None)
     assert not untrusted.valid
     assert "unable to get local issuer certificate" in untrusted.detail
 

@@ -23,14 +23,24 @@ def test_fail_on_gates_by_priority_and_failures_still_show(verdict, fail_on: str
         assert "1 failures below the policy do not fail the run: ORG-MEDIUM" in run.output
 
 
-def test_fail_on_from_the_ini_file(verdict) -> None:
+def test_fail_on_from_the_ini_file(verdict, pytester: pytest.Pytester) -> None:
     run = verdict({**switches(ORG_LOW="fail"), "pytest.ini": "[pytest]\nreadiness_fail_on = high\n"}, *VCHECKS)
     assert run.ret == 0 and run.report["policy"]["fail_on"] == "high"
+    assert run.status("ORG-LOW") == "failed"  # the low check did fail: the ini policy, not a pass, kept exit 0
+    assert run.result("ORG-LOW")["status"] == "failed"
+    assert run.report["verdict"]["not_gating"] == ["ORG-LOW"]
+    assert "ORG-LOW [not gating]" in run.output
+    (pytester.path / "pytest.ini").unlink()
+    without_ini = verdict(switches(ORG_LOW="fail"), *VCHECKS)
+    assert without_ini.ret == 1 and without_ini.report["policy"]["fail_on"] == "low"
 
 
-def test_fail_on_rejects_unknown_levels(verdict) -> None:
-    run = verdict({}, *VCHECKS, "--readiness-fail-on=severe")
+@pytest.mark.parametrize("level", ["severe", "CRITICAL!", ""])
+def test_fail_on_rejects_unknown_levels(verdict, level: str) -> None:
+    run = verdict({}, *VCHECKS, f"--readiness-fail-on={level}")
     assert run.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--readiness-fail-on: expected one of critical, high, medium, low" in run.output, run.output[-2000:]
+    assert run.run.statuses == {}, "checks ran despite the usage error"
 
 
 def test_an_error_gates_like_a_failure(verdict) -> None:
@@ -109,6 +119,12 @@ def test_fail_on_new_gates_only_on_new_failures(verdict, pytester: pytest.Pytest
     run = verdict(switches(**{now_failing: "fail"}), *VCHECKS, "--readiness-baseline", "previous.json",
                   "--readiness-fail-on-new")
     assert run.ret == exit_code
+    failing = now_failing.replace("_", "-")
+    assert run.status(failing) == "failed"
+    assert run.result(failing)["baseline"] == ("known" if exit_code == 0 else "new")
+    assert run.report["baseline"]["new"] == ([] if exit_code == 0 else [failing])
+    assert run.report["baseline"]["known"] == (["ORG-HIGH"] if exit_code == 0 else [])
+    assert run.report["verdict"]["ready"] is (exit_code == 0)
 
 
 def test_fail_on_new_needs_a_baseline(verdict) -> None:

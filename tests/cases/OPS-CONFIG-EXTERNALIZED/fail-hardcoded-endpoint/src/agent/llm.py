@@ -1,0 +1,1 @@
+ENDPOINT = "https://contoso-openai.openai.azure.com/"

@@ -1,0 +1,1 @@
+CONNECTION = "DefaultEndpointsProtocol=https;AccountName=contosodata;AccountKey=@@FAKE_STORAGE_KEY@@"

@@ -1,0 +1,1 @@
+PRIMARY = "AccountKey=@@FAKE_STORAGE_KEY@@"

@@ -1,0 +1,1 @@
+FIXTURE = "AccountKey=@@FAKE_STORAGE_KEY@@"  # readiness: ignore-secret
