@@ -281,3 +281,21 @@ def test_containers_point_at_their_own_entry_line() -> None:
     (cron,) = workloads(objects)
     assert [str(c.location) for c in cron.init_containers] == ["cron.yaml:11"]
     assert [str(c.location) for c in cron.containers] == ["cron.yaml:14"]
+
+
+@pytest.mark.parametrize("broken", [
+    "resources:\n  - deployment.yaml\n  bad: [\n",  # a syntax error
+    "resources: [deployment.yaml\n",  # an unclosed flow sequence
+])
+def test_a_kustomization_that_does_not_parse_hides_no_other_manifest(tmp_path: Path, broken: str) -> None:
+    folder = tmp_path / "deployment" / "kubernetes"
+    folder.mkdir(parents=True)
+    (folder / "kustomization.yaml").write_text(broken, encoding="utf-8")
+    (folder / "deployment.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: agent\nspec:\n  template:\n    spec:\n"
+        "      containers:\n        - name: agent\n          image: contoso.azurecr.io/agent:1.0\n", encoding="utf-8")
+    (folder / "service.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata:\n  name: agent\n", encoding="utf-8")
+    objects = manifests.load(tmp_path, "deployment/kubernetes")
+    assert sorted(o.ref for o in objects.objects) == ["Deployment/agent", "Service/agent"]
+    assert [p.location.path for p in objects.problems] == ["deployment/kubernetes/kustomization.yaml"]
+    assert "invalid YAML" in objects.problems[0].message

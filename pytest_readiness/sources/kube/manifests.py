@@ -153,6 +153,14 @@ class Layout:
         return sorted(found, key=lambda unit: str(unit.root if isinstance(unit, KustomizeTree) else unit))
 
 
+def _claimed(tree: KustomizeTree) -> set[Path]:
+    """The files and directories a kustomization renders, which are then not read as plain manifests."""
+    if tree.unparsed:
+        file = rendering.kustomization_file(tree.root)
+        return {file.resolve()} if file is not None else set()
+    return tree.reads
+
+
 def survey(root: Path, display: Display, project: Path | None = None, outside_bases: bool = True) -> Layout:
     layout = Layout()
     kustomize_dirs: list[Path] = []
@@ -169,7 +177,9 @@ def survey(root: Path, display: Display, project: Path | None = None, outside_ba
     trees = [rendering.read_tree(directory, display, within) for directory in kustomize_dirs]
     bases = {path for tree in trees for path in tree.reads if path != tree.root.resolve()}
     layout.kustomizations = [tree for tree in trees if tree.root.resolve() not in bases] or trees
-    read = {path for tree in trees for path in tree.reads}
+    # A kustomization that does not parse is an error on that file only: the rest of its directory is
+    # still read as plain manifests, so it hides nothing.
+    read = {path for tree in trees for path in _claimed(tree)}
     layout.plain = [f for f in files if f.resolve() not in read and not read.intersection(f.resolve().parents)]
     return layout
 

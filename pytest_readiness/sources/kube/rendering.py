@@ -140,6 +140,7 @@ class KustomizeTree:
     reads: set[Path] = field(default_factory=set)  # resolved files and directories it reads
     problems: list[ParseProblem] = field(default_factory=list)
     within: Path | None = None  # the directory every reference must stay in (None: anywhere)
+    unparsed: bool = False  # its own kustomization file does not parse: the directory's YAML is read as plain
 
 
 def _unreadable(exc: reading.Unreadable) -> ParseProblem:
@@ -212,6 +213,7 @@ def _read_layer(tree: KustomizeTree, directory: Path, outer: _Names, display: Di
     data, node, problem = _load_document(file, display(file))
     if problem is not None:
         tree.problems.append(problem)
+        tree.unparsed = tree.unparsed or directory == tree.root
         return
     if not isinstance(data, dict) or node is None:
         tree.problems.append(ParseProblem(Location(display(file)), "a kustomization must be a YAML mapping"))
