@@ -158,3 +158,12 @@ def unverified(reason: str) -> NoReturn:
 
 def not_applicable(reason: str) -> NoReturn:
     raise NotApplicable(reason)
+
+
+def raise_afresh(problem: BaseException | None) -> None:
+    """Raise a parameter's recorded Unverified or SourceError anew: the cached one carries the deep
+    traceback of the load that failed, which no report should show."""
+    if isinstance(problem, Unverified):
+        raise Unverified(problem.reason)
+    if isinstance(problem, SourceError):
+        raise SourceError(problem.where, problem.problem)

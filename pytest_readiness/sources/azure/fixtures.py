@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_readiness.api import SourceError, Unverified, plain_mark
+from pytest_readiness.api import SourceError, Unverified, plain_mark, raise_afresh
 from pytest_readiness.decisions.waivers import name_object
 from pytest_readiness.session import cache_of, settings_of
 from pytest_readiness.settings import Settings
@@ -181,11 +181,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def azure_param(request: pytest.FixtureRequest) -> AzureParam:
     param: AzureParam = request.param
     name_object(request.node.nodeid, *((param.resource.id,) if param.resource else ()))
-    problem = param.problem
-    if isinstance(problem, Unverified):
-        raise Unverified(problem.reason)
-    if isinstance(problem, SourceError):  # a fresh one: the cached error carries the client's deep traceback
-        raise SourceError(problem.where, problem.problem)
+    raise_afresh(param.problem)
     return param
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_readiness.api import SourceError, Unverified
+from pytest_readiness.api import SourceError, Unverified, raise_afresh
 from pytest_readiness.results import Location
 from pytest_readiness.session import cache_of, settings_of
 from pytest_readiness.settings import Settings
@@ -270,11 +270,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture
 def cluster_param(request: pytest.FixtureRequest) -> ClusterParam:
     param: ClusterParam = request.param
-    problem = param.problem
-    if isinstance(problem, Unverified):
-        raise Unverified(problem.reason)
-    if isinstance(problem, SourceError):  # a fresh one: the cached error carries the client's deep traceback
-        raise SourceError(problem.where, problem.problem)
+    raise_afresh(param.problem)
     return param
 
 
