@@ -109,7 +109,7 @@ class Case:
         """The repo the case lays down: its own files plus the shared ones it names."""
         found = {p.relative_to(self.folder).as_posix(): p.read_text(encoding="utf-8")
                  for p in sorted(self.folder.rglob("*")) if p.is_file() and p.name not in META_FILES
-                 and p.relative_to(self.folder).parts[0] != POD_LOGS}
+                 and p.relative_to(self.folder).parts[0] != POD_LOGS and "__pycache__" not in p.parts}
         for relative, shared in self.settings.get("shared", {}).items():
             found[relative] = (SHARED / shared).read_text(encoding="utf-8")
         for token, value in FAKE_SECRETS.items():

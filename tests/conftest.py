@@ -34,6 +34,8 @@ def _import_plugin_modules() -> None:
 
 
 _import_plugin_modules()
+# The case folders are deployment repos to run the checklist on, not tests of this suite.
+collect_ignore_glob = ["cases/*"]
 EXAMPLES = REPO_ROOT / "conftest_examples"
 
 
