@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import ssl
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -60,6 +61,7 @@ class RedisTarget:
     timeout: float = 5.0
     cafile: str | None = None
     insecure: bool = False
+    deadline: float = 30.0  # each command's whole answer, however the server drips it
     _client: Any = field(default=None, init=False, repr=False)
     _memo: dict[str, tuple[bool, Any]] = field(default_factory=dict, init=False, repr=False)
 
@@ -68,7 +70,8 @@ class RedisTarget:
         env = settings.redis_password_env
         password = os.environ.get(env) if env else None
         cafile = str(settings.resolve(settings.ca_bundle)) if settings.ca_bundle else None
-        return cls(settings.redis_url, password or None, settings.timeout, cafile, settings.insecure)
+        return cls(settings.redis_url, password or None, settings.timeout, cafile, settings.insecure,
+                   settings.probe_deadline)
 
     @property
     def display(self) -> str:
@@ -112,11 +115,24 @@ class RedisTarget:
 
         if self._client is None:
             self._client = self.memo("connect", self._connect)
-        try:
-            return command(self._client)
-        except redis.exceptions.RedisError as exc:
-            message = mask_in_text(f"Redis {self.display}: {what} failed: {exc}", [self.password or ""])
+        client = self._client
+        outcome: list[Any] = []
+        # A daemon thread, so a command stuck on a server that drips never holds the run or its exit.
+        worker = threading.Thread(target=lambda: outcome.append(_attempt(command, client)), daemon=True,
+                                  name="readiness-redis")
+        worker.start()
+        worker.join(self.deadline)
+        if not outcome:
+            client.connection_pool.disconnect()  # unblocks the read the command is stuck in
+            raise RedisFailed(f"Redis {self.display}: {what} gave no complete answer within {self.deadline:g} s "
+                              "(--readiness-probe-deadline): the server stalls or drips")
+        ok, value = outcome[0]
+        if ok:
+            return value  # type: ignore[no-any-return]
+        if isinstance(value, redis.exceptions.RedisError):
+            message = mask_in_text(f"Redis {self.display}: {what} failed: {value}", [self.password or ""])
             raise RedisFailed(message) from None
+        raise value
 
     def memo(self, key: str, load: Callable[[], T]) -> T:
         if key not in self._memo:
@@ -171,3 +187,10 @@ class RedisTarget:
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
+
+
+def _attempt(command: Callable[[Any], T], client: Any) -> tuple[bool, Any]:
+    try:
+        return True, command(client)
+    except Exception as exc:  # handed back to the caller's thread, which judges it
+        return False, exc
