@@ -6,6 +6,7 @@ that the result model tells apart; `SourceError` means the input exists but cann
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, TypeVar
@@ -20,6 +21,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 CHECK_ATTR = "readiness_check"
 _custom: dict[str, Check] = {}
+_MARKER_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
 def lookup(check_id: str) -> Check | None:
@@ -72,8 +74,9 @@ def check(
             summary=summary,
             remediation=remediation,
         )
-        if meta.priority not in PRIORITIES or meta.verify not in SOURCES:
-            raise ValueError(f"check {check_id!r}: priority must be in {PRIORITIES}, verify in {SOURCES}")
+        if meta.priority not in PRIORITIES or not _MARKER_NAME.fullmatch(meta.verify):
+            raise ValueError(f"check {check_id!r}: priority must be in {PRIORITIES}, verify a source's marker "
+                             f"(shipped: {SOURCES}; more through the pytest_readiness_sources hook)")
         _custom[check_id] = meta
 
     def decorate(fn: F) -> F:

@@ -8,6 +8,7 @@ the catalog and the source registry.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,23 +16,42 @@ import pytest
 from _pytest.pathlib import fnmatch_ex
 
 from pytest_readiness import settings
-from pytest_readiness.api import conftest_checks
+from pytest_readiness.api import CHECK_ATTR, conftest_checks
 from pytest_readiness.catalog import CATEGORIES, PRIORITIES
-from pytest_readiness.sources.registry import SOURCES
+from pytest_readiness.sources.registry import SOURCES, Source
 
 CHECKLIST_DIR = Path(__file__).parent / "checklist"
 ORGANISATION_MODULE = CHECKLIST_DIR / "test_organisation.py"
 
 
-def markers() -> dict[str, str]:
+def markers(sources: Sequence[Source] = SOURCES) -> dict[str, str]:
     """The readiness markers: the check id, each category, each priority and each source."""
     found = {"readiness(check_id)": "a production readiness check from pytest-readiness"}
     found.update({c: f"readiness category: {c}" for c in CATEGORIES})
     found.update({p: f"readiness priority: {p}" for p in PRIORITIES})
-    found.update({s.marker: f"readiness source: {s.how}" for s in SOURCES})
-    for source in SOURCES:
+    found.update({s.marker: f"readiness source: {s.how}" for s in sources})
+    for source in sources:
         found.update(source.markers)
     return found
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from pytest_readiness.sources import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def run_sources(config: pytest.Config) -> list[Source]:
+    """The shipped sources and those the `pytest_readiness_sources` hook adds; a custom check must name one."""
+    added = [source for found in config.hook.pytest_readiness_sources(config=config) for source in found]
+    sources = [*SOURCES, *added]
+    known = {s.marker for s in sources}
+    checks = [getattr(fn, CHECK_ATTR) for fn in conftest_checks(config).values()]
+    unknown = sorted({f"{c.id} (verify={c.verify!r})" for c in checks if c.verify not in known})
+    if unknown:
+        raise pytest.UsageError(f"checks name a source no registry entry or pytest_readiness_sources hook gives: "
+                                f"{', '.join(unknown)}")
+    return sources
 
 
 class OrganisationModule(pytest.Module):
@@ -91,14 +111,15 @@ def pytest_configure(config: pytest.Config) -> None:
     from pytest_readiness import session
     from pytest_readiness.reporting.recorder import ReadinessRuntime
 
-    for name, text in markers().items():
+    sources = run_sources(config)
+    for name, text in markers(sources).items():
         config.addinivalue_line("markers", f"{name}: {text}")
     settings.refuse_misread_rootdir(config)
     resolved = settings.from_config(config)
     config.pluginmanager.register(ReadinessRuntime(config, resolved), "readiness-runtime")
     config.pluginmanager.register(ChecklistCollection(config), "readiness-collection")
     config.pluginmanager.register(session, "readiness-session")
-    for source in SOURCES:
+    for source in sources:
         for module in source.fixtures:
             config.pluginmanager.register(importlib.import_module(module), f"readiness-{module}")
     extra = [resolved.resolve(p) for p in resolved.paths]
