@@ -30,13 +30,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote
 
 import jwt
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
+
+from tests.emulators.loopback import LoopbackServer
 
 if TYPE_CHECKING:
     import trustme
@@ -81,7 +82,7 @@ class _State:
     requests: list[RecordedRequest] = field(default_factory=list)
 
 
-class ArmEmulator:
+class ArmEmulator(LoopbackServer):
     def __init__(self, ca: trustme.CA, *, page_size: int = 100, subscription: str | None = None) -> None:
         self.ca = ca
         self.page_size = page_size
@@ -90,36 +91,15 @@ class ArmEmulator:
         if subscription:
             self._state.subscriptions.add(subscription.lower())
         self._lock = threading.Lock()
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
     # --- lifecycle -------------------------------------------------------------------------------
 
-    def start(self) -> ArmEmulator:
+    def start(self) -> Self:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self.ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_Quiet,
-                                   ssl_context=context)
-        server = self._server
-        self._thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05), name="arm",
-                                        daemon=True)
-        self._thread.start()
+        self._serve(self._wsgi, _Quiet, "arm", context)
         return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> ArmEmulator:
-        return self.start()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:
@@ -332,29 +312,18 @@ def _group_of(resource_id: str) -> str:
     return parts[lowered.index("resourcegroups") + 1] if "resourcegroups" in lowered else ""
 
 
-class ImdsStub:
+class ImdsStub(LoopbackServer):
     """The instance metadata endpoint as a host without a managed identity answers (400 Identity not found),
     plain HTTP on loopback: point AZURE_POD_IDENTITY_AUTHORITY_HOST at it so that DefaultAzureCredential's
     managed identity probe stays on this machine, and is recorded."""
 
     def __init__(self) -> None:
         self.requests: list[RecordedRequest] = []
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
-    def __enter__(self) -> ImdsStub:
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_Quiet)
-        server = self._server
-        self._thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05), daemon=True)
-        self._thread.start()
+    def start(self) -> Self:
+        self._serve(self._wsgi, _Quiet, "imds-stub")
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
 
     @property
     def url(self) -> str:

@@ -25,12 +25,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import yaml
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
+
+from tests.emulators.loopback import LoopbackServer
 
 if TYPE_CHECKING:
     import trustme
@@ -155,48 +156,24 @@ class _State:
     resource_version: int = 1000
 
 
-class KubeApiEmulator:
+class KubeApiEmulator(LoopbackServer):
     def __init__(self, *, tls: trustme.CA | None = None, user: str = DEFAULT_USER) -> None:
         self.user = user
         self.token = f"emulator-{secrets.token_hex(16)}"
         self._ca = tls
         self._state = _State()
         self._lock = threading.Lock()
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
     # lifecycle
 
-    def start(self) -> KubeApiEmulator:
+    def start(self) -> Self:
         ssl_context = None
         if self._ca is not None:
             ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             self._ca.issue_cert("127.0.0.1", "localhost").configure_cert(ssl_context)
-        self._server = make_server(
-            "127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler, ssl_context=ssl_context
-        )
-        server = self._server
-        self._thread = threading.Thread(
-            target=lambda: server.serve_forever(poll_interval=0.05), name="kube-api", daemon=True
-        )
-        self._thread.start()
+        self._serve(self._wsgi, _QuietHandler, "kube-api", ssl_context)
         return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> KubeApiEmulator:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:
