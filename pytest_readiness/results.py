@@ -20,6 +20,17 @@ class Location:
         return f"{self.path}:{self.line}" if self.line else self.path
 
 
+@dataclass(frozen=True)
+class Problem:
+    """An input that could not be read, and where: the checks that need it report it as an error."""
+
+    location: Location
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
 class Status(StrEnum):
     PASSED = "passed"
     FAILED = "failed"

@@ -19,10 +19,10 @@ from pytest_readiness.api import lookup
 from pytest_readiness.catalog import CATEGORIES, CATEGORY_PRIORITY, PRIORITIES, load_catalog
 from pytest_readiness.decisions.baseline import Baseline
 from pytest_readiness.decisions.waivers import WaiverBook, WaiverRecord, annotation_records, file_records
-from pytest_readiness.results import Change, CheckResult, Status
+from pytest_readiness.results import Change, CheckResult, Problem, Status
 from pytest_readiness.sources.kube.model import KubeObject
 from pytest_readiness.sources.manual.attestation import expires_on, signoff_state, valid_days
-from pytest_readiness.sources.manual.readiness_file import Problem, ReadinessFile, signoff_label, signoff_roles
+from pytest_readiness.sources.manual.readiness_file import ReadinessFile, signoff_label, signoff_roles
 
 PRIORITY_WEIGHT = {"critical": 4, "high": 3, "medium": 2, "low": 1}
 # A check run on several objects takes the worst of its results, in this order.

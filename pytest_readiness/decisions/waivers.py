@@ -13,10 +13,10 @@ from datetime import date
 from fnmatch import fnmatchcase
 
 from pytest_readiness.catalog import Check
-from pytest_readiness.results import AppliedWaiver, CheckResult, Status
+from pytest_readiness.results import AppliedWaiver, CheckResult, Problem, Status
 from pytest_readiness.secrets import mask_in_text
 from pytest_readiness.sources.kube.model import KubeObject
-from pytest_readiness.sources.manual.readiness_file import Problem, Waiver
+from pytest_readiness.sources.manual.readiness_file import Waiver
 
 ANNOTATION_PREFIX = "readiness.io/waive-"
 STATES = ("applied", "expired", "stale", "not_evaluated", "ignored", "invalid")

@@ -16,8 +16,7 @@ from typing import Any
 from pytest_readiness.catalog import Check
 from pytest_readiness.decisions.verdict import RunReport
 from pytest_readiness.reporting.json_report import tool_version
-from pytest_readiness.results import Change, CheckResult, EvidenceItem, Location, Status
-from pytest_readiness.sources.manual.readiness_file import Problem
+from pytest_readiness.results import Change, CheckResult, EvidenceItem, Location, Problem, Status
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from pytest_readiness.results import Location
+from pytest_readiness.results import Location, Problem
 
 
 class _Unknown:
@@ -96,12 +96,7 @@ def _get_case_insensitive(mapping: Mapping[str, Any], key: str) -> Any:
     return next((v for k, v in mapping.items() if isinstance(k, str) and k.lower() == lowered), None)
 
 
-@dataclass(frozen=True)
-class ResourceProblem:
-    """A resource or file that could not be read: an error result on it, the others still checked."""
-
-    location: Location
-    message: str
+ResourceProblem = Problem  # a resource or file that could not be read; the others are still checked
 
 
 @dataclass

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_readiness.results import Location
+from pytest_readiness.results import Location, Problem
 
 POD_TEMPLATE_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")
 
@@ -230,15 +230,7 @@ def workloads(objects: list[KubeObject]) -> Iterator[Workload]:
             yield Workload(obj)
 
 
-@dataclass(frozen=True)
-class ParseProblem:
-    """A manifest that could not be read: the checks that need it report it as an error."""
-
-    location: Location
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.location}: {self.message}"
+ParseProblem = Problem  # a manifest that could not be read
 
 
 @dataclass

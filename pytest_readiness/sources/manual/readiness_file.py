@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from pytest_readiness.catalog import Check, load_catalog
 from pytest_readiness.decisions.clock import as_utc_date
-from pytest_readiness.results import Location
+from pytest_readiness.results import Location, Problem
 from pytest_readiness.secrets import mask_in_text
 from pytest_readiness.sources import reading
 
@@ -33,15 +33,6 @@ class InvalidEntry(ValueError):
     def __init__(self, message: str, key: str = "") -> None:
         super().__init__(message)
         self.key = key
-
-
-@dataclass(frozen=True)
-class Problem:
-    location: Location
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.location}: {self.message}"
 
 
 @dataclass(frozen=True)
