@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -22,8 +23,8 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
 BASE_ID = "PROJECTROOT"
-# Where docs/ is published; the one place to change for a fork or a mirror.
-DOCS_URL = "https://github.com/pytest-readiness/pytest-readiness/blob/main/docs"
+# Where docs/ is published: the `Documentation` URL in pyproject.toml's [project.urls].
+DOCS_FALLBACK = "https://github.com/pytest-readiness/pytest-readiness/blob/main/docs"
 
 
 # A path named in a message or remediation: `deployment/kubernetes/deployment.yaml:44`, `docs/`.
@@ -86,15 +87,29 @@ def _located(result: CheckResult, project: Path) -> list[EvidenceItem]:
     return []
 
 
+@cache
+def docs_url() -> str:
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    try:
+        urls = metadata("pytest-readiness").get_all("Project-URL") or []
+    except PackageNotFoundError:
+        urls = []
+    for entry in urls:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() == "documentation" and url.strip():
+            return str(url).strip().rstrip("/")
+    return DOCS_FALLBACK
+
+
 def _slug(heading: str) -> str:
     """GitHub's anchor for a Markdown heading."""
     return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
 
 
 def help_uri(check: Check) -> str:
-    """The check's section in docs/checks/ (cluster checks are documented in cluster.md)."""
-    page = "cluster" if check.verify == "cluster" else check.category
-    return f"{DOCS_URL}/checks/{page}.md#{_slug(f'{check.id}: {check.title}')}"
+    """The check's section in docs/checklist.md (generated for every check; it links the detailed page)."""
+    return f"{docs_url()}/checklist.md#{_slug(f'{check.id}: {check.title}')}"
 
 
 def _rule(check: Check) -> dict[str, Any]:

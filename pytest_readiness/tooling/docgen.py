@@ -2,8 +2,41 @@
 
 from __future__ import annotations
 
-from pytest_readiness.catalog import CATEGORIES, CATEGORY_PRIORITY, load_catalog
+import re
+from pathlib import Path
+
+from pytest_readiness.catalog import CATEGORIES, CATEGORY_PRIORITY, Check, load_catalog
 from pytest_readiness.sources.registry import by_marker
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+HEADING = re.compile(r"^#{2,4} (.+)$", re.M)
+CHECK_ID = re.compile(r"\b[A-Z]{3,4}(?:-[A-Z0-9]+)+\b")
+
+
+def anchor(heading: str) -> str:
+    """GitHub's anchor for a Markdown heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def detailed_sections(docs: Path = DOCS) -> dict[str, str]:
+    """Check id -> `page.md#anchor` of the first heading in docs/ (outside checklist.md) that names it."""
+    found: dict[str, str] = {}
+    for page in sorted(docs.rglob("*.md")):
+        if page.name == "checklist.md":
+            continue
+        for heading in HEADING.findall(page.read_text(encoding="utf-8")):
+            for check_id in CHECK_ID.findall(heading):
+                found.setdefault(check_id, f"{page.relative_to(docs).as_posix()}#{anchor(heading)}")
+    return found
+
+
+def _reference(check: Check, how: str, more: str | None) -> list[str]:
+    out = [f"### {check.id}: {check.title}", "",
+           f"*{check.category}, {check.priority}, verified by {how}.* {check.summary.strip()}", "",
+           "Remediation:", "", "```text", check.remediation.strip(), "```", ""]
+    if more:
+        out += [f"More: [{more.split('#')[0]}]({more}).", ""]
+    return out
 
 
 def render() -> str:
@@ -36,7 +69,12 @@ def render() -> str:
             index.setdefault(label, []).append(f"`{c.id}`")
     for label, ids in index.items():
         out.append(f"| {label.replace('|', chr(92) + '|')} | {', '.join(ids)} |")
-    return "\n".join(out) + "\n"
+    out += ["", "## Check reference", "",
+            "One section per check: what it verifies and how to fix a failure. SARIF rules link here (`helpUri`).", ""]
+    sections = detailed_sections()
+    for c in checks:
+        out += _reference(c, how[c.verify].how, sections.get(c.id))
+    return "\n".join(out).rstrip("\n") + "\n"
 
 
 def render_options() -> str:
