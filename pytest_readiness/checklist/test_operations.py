@@ -186,7 +186,7 @@ def test_manifests_validate(pytestconfig: pytest.Config, readiness_settings: Set
     objects = load_manifests(pytestconfig)
     for problem in objects.problems:
         evidence.finding(problem.message, problem.location)
-    if readiness_settings.manifests != "-":
+    if readiness_settings.manifests != manifest_source.STDIN:
         root = readiness_settings.resolve(readiness_settings.manifests)
         for path in manifest_source.plain_manifest_files(root):
             for detail, where in validation.document_problems(path, readiness_settings.display(path)):
@@ -246,9 +246,10 @@ def test_docs_api(repo: Repo, readiness_settings: Settings, evidence: Evidence) 
     specs = list(docs_source.openapi_paths(repo))
     for path, paths in specs:
         evidence.add(f"OpenAPI document with {len(paths)} paths", path)
-    routes = docs_source.code_routes(repo) or list(docs_source.API_ENDPOINTS)
+    declared = docs_source.code_routes(repo)
+    routes = declared or list(docs_source.API_ENDPOINTS)
     evidence.add(f"routes to document: {', '.join(routes)}"
-                 + (" (from the service's code)" if routes != list(docs_source.API_ENDPOINTS) else " (the template's)"))
+                 + (" (from the service's code)" if declared else " (the template's)"))
     covered = " ".join(" ".join(paths) for _, paths in specs)
     if any(r not in covered for r in routes):
         covered += " ".join(_check_docs("OPS-DOCS-API", repo, readiness_settings, evidence, required=not specs))
