@@ -22,6 +22,7 @@ from pytest_readiness.sources.repo.files import Repo
 STEP_KEYS = ("run", "script", "bash", "pwsh", "powershell", "uses", "task", "template", "before_script",
              "after_script", "image")
 INPUT_KEYS = ("with", "inputs")
+GITLAB_IMAGE_KEYS = frozenset({"name", "entrypoint", "docker", "pull_policy", "kubernetes"})
 
 @dataclass(frozen=True)
 class Step:
@@ -63,6 +64,13 @@ def _soft(keys: dict[str, yaml.Node]) -> str:
     return ""
 
 
+def _is_step_value(key: str, node: yaml.Node) -> bool:
+    """A step key's value, not a job named like one (a GitHub Actions job `image:` holding `runs-on`, `steps`)."""
+    if not isinstance(node, yaml.MappingNode):
+        return True
+    return key == "image" and {str(k.value) for k, _ in node.value} <= GITLAB_IMAGE_KEYS
+
+
 def _steps(node: yaml.Node, path: str, soft: str = "") -> Iterator[Step]:
     """Every mapping that runs something (a step, a GitLab job, a template reference), with its line;
     `soft` when it, or the job holding it, may fail without failing the pipeline."""
@@ -73,8 +81,9 @@ def _steps(node: yaml.Node, path: str, soft: str = "") -> Iterator[Step]:
         return
     keys = {str(k.value): v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
     soft = soft or _soft(keys)
-    if any(k in keys for k in STEP_KEYS):
-        texts = [t for k in STEP_KEYS if k in keys for t in _scalars(keys[k])]
+    runs = [k for k in STEP_KEYS if k in keys and _is_step_value(k, keys[k])]
+    if runs:
+        texts = [t for k in runs for t in _scalars(keys[k])]
         texts += [t for k in INPUT_KEYS if k in keys for t in _scalars(keys[k])]
         yield Step("\n".join(texts), Location(path, node.start_mark.line + 1), soft)
     for _, value in node.value:
