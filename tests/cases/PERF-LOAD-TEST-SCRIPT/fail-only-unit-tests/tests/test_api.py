@@ -1,6 +1,5 @@
-from fastapi.testclient import TestClient
-
 from agent.main import app
+from fastapi.testclient import TestClient
 
 
 def test_question_needs_a_body() -> None:
