@@ -109,6 +109,10 @@ def _construct(node: yaml.Node) -> Any:
         loader.dispose()
 
 
+_GITLAB_BRANCH = re.compile(r"\$\{?CI_COMMIT_BRANCH\b\}?"
+                            r"""(?:\s*(?P<op>==|!=)\s*(?P<value>\$\{?\w+\}?|"[^"]*"|'[^']*'))?""")
+_GITLAB_PUSH = re.compile(r"CI_PIPELINE_SOURCE\}?\s*==\s*[\"']push[\"']")
+_GITLAB_MAIN = re.compile(r"^(?:\$\{?CI_DEFAULT_BRANCH\}?|[\"'](?:main|master)[\"'])$")
 _MAIN = re.compile(r"^(?:main|master|\*\*?|refs/heads/(?:main|master))$")
 
 
@@ -140,6 +144,28 @@ def _azure_events(data: Mapping[Any, Any]) -> set[str]:
     return events
 
 
+def _gitlab_events(data: Mapping[Any, Any]) -> set[str]:
+    """Without `workflow: rules`, GitLab runs a branch pipeline on every push, merge request branches and main
+    included; with them, only what a rule that is not `when: never` lets through."""
+    workflow = data.get("workflow")
+    rules = workflow.get("rules") if isinstance(workflow, Mapping) else None
+    if not isinstance(rules, list):
+        return {"pr", "main"}
+    events: set[str] = set()
+    for rule in (r for r in rules if isinstance(r, Mapping) and r.get("when") != "never"):
+        condition = str(rule.get("if") or "")
+        if "merge_request_event" in condition:
+            events.add("pr")
+        branch = _GITLAB_BRANCH.search(condition)
+        if not condition or _GITLAB_PUSH.search(condition) or (branch and not branch.group("op")):
+            events |= {"pr", "main"}  # every branch pipeline
+        elif branch and branch.group("op") == "!=":
+            events.add("pr")  # the branch pipelines of every branch but one
+        elif branch and _GITLAB_MAIN.match(branch.group("value")):
+            events.add("main")
+    return events
+
+
 def _kind(path: str) -> str:
     return "github" if path.startswith(".github/") else "gitlab" if ".gitlab-ci" in path else "azure"
 
@@ -148,7 +174,7 @@ def _events(kind: str, data: Any) -> set[str]:
     if not isinstance(data, Mapping):
         return set()
     if kind == "gitlab":
-        return {"pr", "main"}  # GitLab runs branch pipelines on every push, merge request branches included
+        return _gitlab_events(data)
     return _github_events(data) if kind == "github" else _azure_events(data)
 
 
