@@ -1,6 +1,6 @@
 """Mutation check: does each check's case folder catch a broken branch of its function?
 
-For one check function (found by its `@check("ID")` decorator) the mutants are: always pass (the body
+For each function of a check (found by its `@check("ID")` decorator) the mutants are: always pass (the body
 becomes `evidence.add(...)` then `return`), each `if` condition forced True and forced False, and each
 `assert` removed. Each mutant is written into a copy of the package, and that check's cases
 (tests/cases/<ID>/) run against it in one pytest process; a mutant is killed when a case's outcome or
