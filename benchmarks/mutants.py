@@ -1,6 +1,6 @@
 """Mutation check: does each check's case folder catch a broken branch of its function?
 
-For one check function (found by its `@check("ID")` decorator) the mutants are: always pass (the body
+For each function of a check (found by its `@check("ID")` decorator) the mutants are: always pass (the body
 becomes `evidence.add(...)` then `return`), each `if` condition forced True and forced False, and each
 `assert` removed. Each mutant is written into a copy of the package, and that check's cases
 (tests/cases/<ID>/) run against it in one pytest process; a mutant is killed when a case's outcome or
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import dataclasses
 import json
 import os
 import shutil
@@ -31,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.case_folders import check_functions, discover  # noqa: E402
+from tests.case_folders import all_check_functions, check_functions, discover  # noqa: E402
 
 EQUIVALENT = Path(__file__).with_name("equivalent_mutants.toml")
 SESSION = Path(__file__).with_name("mutant_session.py")
@@ -138,6 +139,17 @@ def mutated_source(module: Path, name: str, mutant: Mutant) -> str:
     return ast.unparse(ast.fix_missing_locations(tree))
 
 
+def check_mutants(check_id: str) -> list[tuple[Mutant, str, str]]:
+    """Every mutant of every function of the check in its module (SEC-KEYVAULT-PROTECTION has two), numbered
+    across them: (mutant, function name, mutated module source)."""
+    module, _ = check_functions()[check_id]
+    found: list[tuple[Mutant, str, str]] = []
+    for _, name in (f for f in all_check_functions()[check_id] if f[0] == module):
+        for mutant in mutants_of(module, name):
+            found.append((dataclasses.replace(mutant, index=len(found)), name, mutated_source(module, name, mutant)))
+    return found
+
+
 def equivalent_reasons() -> dict[str, dict[str, str]]:
     if not EQUIVALENT.exists():
         return {}
@@ -147,13 +159,14 @@ def equivalent_reasons() -> dict[str, dict[str, str]]:
 
 def run_check(check_id: str, workers_env: dict[str, str]) -> dict[str, object]:
     """Runs every mutant of one check against its cases, in one pytest process on a copy of the package."""
-    module, name = check_functions()[check_id]
-    mutants = mutants_of(module, name)
+    module, _ = check_functions()[check_id]
+    numbered = check_mutants(check_id)
+    mutants = [m for m, _, _ in numbered]
     with tempfile.TemporaryDirectory(prefix=f"mutants-{check_id}-") as folder:
         copy_root = Path(folder)
         shutil.copytree(ROOT / "pytest_readiness", copy_root / "pytest_readiness",
                         ignore=shutil.ignore_patterns("__pycache__"))
-        sources = {m.index: mutated_source(module, name, m) for m in mutants}
+        sources = {m.index: source for m, _, source in numbered}
         (copy_root / "mutants.json").write_text(json.dumps({
             "check": check_id, "module": module.name, "original": module.read_text(encoding="utf-8"),
             "sources": {str(k): v for k, v in sources.items()}}), encoding="utf-8")
@@ -189,8 +202,8 @@ def main() -> int:
         parser.error(f"no @check function for {', '.join(unknown)}")
     if options.list:
         for check_id in checks:
-            module, name = check_functions()[check_id]
-            for mutant in mutants_of(module, name):
+            module, _ = check_functions()[check_id]
+            for mutant, name, _ in check_mutants(check_id):
                 print(f"{check_id}  {module.name}::{name}  {mutant}")
         return 0
     reasons = equivalent_reasons()

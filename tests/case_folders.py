@@ -19,6 +19,12 @@ A case folder holds the files of a deployment repo as they are laid out on disk,
   (`["GET /path"] status, type, body`, with `after`/`then_status`/`then_body` for an answer that changes);
   `[redis]` starts redis-server (`args`, `tls`, `password_env`, `lookups`: [hits, misses]). The run gets
   --readiness-url / --readiness-redis-url (and the CA bundle) and generous time limits.
+- `azure.json` (or `azure.yaml`): the Azure resources (ARM REST bodies) the loopback ARM emulator serves for the
+  run, after the shared sets case.toml lists in `azure = [...]` (a body with the same id replaces one);
+  `azure_remove` (ids left out), `azure_deny` (actions answered 403), `azure_signed_in = false`,
+  `azure_resource_groups`; the run gets the subscription, the emulator as --readiness-azure-arm-endpoint, its
+  CA bundle and a stub `az` for --readiness-azure-credential=cli (tests/case_azure.py). IaC cases (Terraform,
+  Bicep with its compiled main.json, ARM templates) are repo files and need no emulator.
 
 The outcome prefix is one of pass, fail, unverified, na (not applicable) or error. `benchmarks/mutants.py`
 runs a check's cases against mutants of its function; `READINESS_CASES=<ID>[,<ID>...]` limits the driver.
@@ -44,7 +50,8 @@ SHARED = CASES / "_shared"
 CHECKLIST = Path(__file__).resolve().parent.parent / "pytest_readiness" / "checklist"
 OUTCOMES = {"pass": "passed", "fail": "failed", "unverified": "unverified", "na": "not_applicable",
             "error": "error"}
-META_FILES = frozenset({"expected.txt", "case.toml", "cluster.yaml", "service.toml", "stub.toml"})
+META_FILES = frozenset({"expected.txt", "case.toml", "cluster.yaml", "service.toml", "stub.toml", "azure.json",
+                        "azure.yaml", "azure.yml"})
 POD_LOGS = "pod-logs"  # pod-logs/<pod>/<container>.log: what the emulator serves as that container's log
 _random = random.Random(20261202)
 _ALNUM = string.ascii_letters + string.digits
@@ -54,7 +61,7 @@ FAKE_SECRETS = {
     "@@FAKE_CLIENT_SECRET@@": "".join(_random.choices(_ALNUM, k=3)) + "8Q~" + "".join(_random.choices(_ALNUM, k=34)),
     "@@FAKE_PASSWORD@@": "".join(_random.choices(_ALNUM, k=28)),
 }
-NOT_CASED = frozenset({"manual", "azure", "image"})  # manual: attestations; azure, image: their own suites
+NOT_CASED = frozenset({"manual", "image"})  # manual: attestations; image: its own suite
 
 
 @dataclass(frozen=True)
@@ -121,10 +128,16 @@ def automated_check_ids() -> list[str]:
     return sorted(c.id for c in load_catalog().values() if c.verify not in NOT_CASED)
 
 
-@cache
 def check_functions() -> dict[str, tuple[Path, str]]:
-    """CHECK-ID -> (checklist module, test function name), read from the `@check("ID")` decorators."""
-    found: dict[str, tuple[Path, str]] = {}
+    """CHECK-ID -> (checklist module, test function name), read from the `@check("ID")` decorators (the last
+    one, where several functions check one id)."""
+    return {check_id: found[-1] for check_id, found in all_check_functions().items()}
+
+
+@cache
+def all_check_functions() -> dict[str, list[tuple[Path, str]]]:
+    """CHECK-ID -> every (checklist module, test function name) whose `@check("ID")` decorator names it."""
+    found: dict[str, list[tuple[Path, str]]] = {}
     for module in sorted(CHECKLIST.glob("test_*.py")):
         for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.FunctionDef):
@@ -133,7 +146,7 @@ def check_functions() -> dict[str, tuple[Path, str]]:
                 if (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Name)
                         and decorator.func.id == "check" and decorator.args
                         and isinstance(decorator.args[0], ast.Constant)):
-                    found[str(decorator.args[0].value)] = (module, node.name)
+                    found.setdefault(str(decorator.args[0].value), []).append((module, node.name))
     return found
 
 

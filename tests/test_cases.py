@@ -20,7 +20,16 @@ import pytest
 import yaml
 
 from pytest_readiness.catalog import load_catalog
-from tests.case_folders import CASES, OUTCOMES, Case, automated_check_ids, check_functions, discover
+from tests.case_azure import arm_ca, arm_ca_file, azure_args, azure_clients_loaded, emulated_arm  # noqa: F401
+from tests.case_folders import (
+    CASES,
+    OUTCOMES,
+    Case,
+    all_check_functions,
+    automated_check_ids,
+    check_functions,
+    discover,
+)
 from tests.conftest import ReadinessRun
 from tests.live.conftest import (  # noqa: F401  (fixtures: the live targets)
     launch_redis,
@@ -181,12 +190,12 @@ def _redis(spec: dict[str, Any], request: pytest.FixtureRequest, monkeypatch: py
 
 def run_case(case: Case, run_readiness: Callable[..., ReadinessRun], request: pytest.FixtureRequest) -> str | None:
     """Run one case; what is wrong with its outcome, or None when the check gave what the folder says."""
-    function = check_functions()[case.check_id][1]
+    function = " or ".join(name for _, name in all_check_functions()[case.check_id])
     args: list[str] = []
     if case.cluster:
         args += request.getfixturevalue("emulated_cluster")(case)
     with pytest.MonkeyPatch.context() as monkeypatch:
-        args += live_args(case, request, monkeypatch)
+        args += live_args(case, request, monkeypatch) + azure_args(case, request, monkeypatch)
         return _judge(case, run_readiness(case.files(), "-k", function, *args, *case.args))
 
 

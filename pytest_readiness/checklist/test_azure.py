@@ -290,13 +290,13 @@ def test_agent_vault_in_subscription(azure_set: ResourceSet, request: pytest.Fix
                              for v in vaults):
         unverified(f"{url} (config/agent.toml) names vault {name}; a vault in {azure_set.name} has a name or URI not "
                    "known before deployment, so it may be that one")
-    if match is None:
-        evidence.finding(f"{url} (config/agent.toml) names vault {name}, which is not in {azure_set.name} "
-                         f"(vaults: {', '.join(v.name for v in vaults) or 'none'})", agent_config.where(
-                             "agent.secrets.keyvault_url"))
-        evidence.fail_if_findings("the agent's Key Vault is not among the resources read")
-    assert match is not None
-    evidence.add(f"{url} is {match.ref} ({match.origin})")
+    if match is not None:
+        evidence.add(f"{url} is {match.ref} ({match.origin})")
+        return
+    evidence.finding(f"{url} (config/agent.toml) names vault {name}, which is not in {azure_set.name} "
+                     f"(vaults: {', '.join(v.name for v in vaults) or 'none'})", agent_config.where(
+                         "agent.secrets.keyvault_url"))
+    evidence.fail_if_findings("the agent's Key Vault is not among the resources read")
 
 
 @check("COMP-ENCRYPTION-AT-REST")

@@ -34,6 +34,11 @@ def name_object(nodeid: str, *names: str) -> None:
         _OBJECT_NAMES.pop(nodeid, None)
 
 
+def object_names(nodeid: str) -> tuple[str, ...]:
+    """The other names of test `nodeid`'s object (they travel with its result to the xdist controller)."""
+    return _OBJECT_NAMES.get(nodeid, ())
+
+
 def _id_matches(pattern: str, resource_id: str) -> bool:
     """ARM ids compare case-insensitively; a declared id's {placeholder} stands for any one segment."""
     wanted, name = pattern.lower().rstrip("/"), resource_id.lower().rstrip("/")

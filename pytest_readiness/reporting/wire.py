@@ -3,7 +3,8 @@
 Under pytest-xdist the checks run in workers and the reports are serialized to the controller; a
 plain run takes the same path in one process. The payload is built from JSON-safe types only
 (pytest's report serialization and execnet carry nothing else), and holds what the controller needs
-to decide waivers: the result before any waiver, and the workload it ran on (its annotations).
+to decide waivers: the result before any waiver, the workload it ran on (its annotations) and the other
+names of its object (an Azure resource's ARM id, which a waiver may name).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import asdict
 from typing import Any
 
 from pytest_readiness.catalog import Check
+from pytest_readiness.decisions.waivers import name_object, object_names
 from pytest_readiness.results import CheckResult, EvidenceItem, Location, Status
 from pytest_readiness.sources.kube.model import KubeObject
 
@@ -47,6 +49,7 @@ def dump(result: CheckResult, workload: KubeObject | None) -> dict[str, Any]:
         "evidence": [_item(e) for e in result.evidence],
         "findings": [_item(f) for f in result.findings],
         "workload": _workload(workload) if workload is not None else None,
+        "object_names": list(object_names(result.nodeid)),
     }
 
 
@@ -70,6 +73,7 @@ def load(data: dict[str, Any]) -> tuple[CheckResult, KubeObject | None]:
         evidence=[_load_item(e) for e in data["evidence"]],
         findings=[_load_item(f) for f in data["findings"]],
     )
+    name_object(result.nodeid, *map(str, data.get("object_names", [])))  # here, where waivers are decided
     workload = None
     if data["workload"] is not None:
         where = _load_location(data["workload"]["location"])

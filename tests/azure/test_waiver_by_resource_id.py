@@ -76,3 +76,22 @@ def test_a_resource_id_waiver_covers_the_declared_resource_and_its_drift(run_azu
     assert run.status(f"SEC-NO-PUBLIC-ENDPOINTS[{declared}]") == "waived"  # its id: /subscriptions/{subscriptionId}/..
     assert run.status(f"OPS-AZURE-DRIFT[{declared}]") == "waived"
     assert run.status(f"OPS-AZURE-DRIFT[iac:{REDIS}]") == "passed"
+
+
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["serial", "xdist"])
+def test_a_resource_id_waiver_reads_the_same_under_xdist(run_azure: RunAzure, workers: tuple[str, ...],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ids a worker's fixture names a result by travel with the result: the controller, which decides the
+    waivers the reports show, matches the same resource-id waiver as a serial run."""
+    monkeypatch.setattr("pytest_readiness.decisions.waivers._OBJECT_NAMES", {})  # no names left by an earlier run
+    object_id = res.rid("Microsoft.Cache/Redis", "agent-cache")
+    run = run_azure(_public(res.agent_stack()), "-k", "test_public_network_access_disabled", *workers,
+                    files={"readiness.toml": WAIVER.format(check="SEC-NO-PUBLIC-ENDPOINTS", object=object_id)})
+    assert run.of_check("SEC-NO-PUBLIC-ENDPOINTS") == {
+        f"SEC-NO-PUBLIC-ENDPOINTS[{REDIS}]": "waived", f"SEC-NO-PUBLIC-ENDPOINTS[{STORAGE}]": "failed",
+        "SEC-NO-PUBLIC-ENDPOINTS[Microsoft.CognitiveServices/accounts/oai-agent-prod]": "passed",
+        "SEC-NO-PUBLIC-ENDPOINTS[Microsoft.KeyVault/vaults/kv-agent-prod]": "passed"}, run.output[-3000:]
+    assert f"APPLIED       SEC-NO-PUBLIC-ENDPOINTS[{object_id}]" in run.output, run.output[-3000:]
+    assert f"covers SEC-NO-PUBLIC-ENDPOINTS[{REDIS}]" in run.output
+    assert "STALE" not in run.output
+    assert ("2 workers" in run.output) == bool(workers), run.output[:2000]

@@ -158,6 +158,9 @@ class _Template:
                 f"{t}/{n}" for t, n in zip(types, names, strict=False))
         else:
             resource_id = expr.resource_id(resource_type, names, group=self.context.group)
+        if resource_type.lower() == "microsoft.authorization/roleassignments" and "scope" not in properties:
+            # ARM reports the scope it was assigned at: the deployment's (or the `scope` resource's)
+            properties = {**properties, "scope": resource_id.rsplit("/providers/", 1)[0]}
         if resource_type.lower() == "microsoft.managedidentity/userassignedidentities":
             properties = {"principalId": expr.principal_placeholder(names[-1]),
                           "clientId": expr.principal_placeholder(names[-1], "clientId"), **properties}

@@ -12,6 +12,7 @@ from typing import Any
 
 from pytest_readiness.results import Location
 from pytest_readiness.sources.azure.iac import azurerm_map
+from pytest_readiness.sources.azure.iac.arm_expressions import SUBSCRIPTION
 from pytest_readiness.sources.azure.iac.hcl_expressions import _index, evaluate_raw
 from pytest_readiness.sources.azure.model import UNKNOWN, AzureResource, ResourceProblem
 
@@ -222,8 +223,11 @@ class Module:
         block = self.resources.get((resource_type, name))
         if block is None:
             return UNKNOWN
+        if attribute == "id" and resource_type == "azurerm_resource_group":  # the usual role assignment scope
+            group = self.resource_attribute(resource_type, name, "name")
+            return f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{group}" if isinstance(group, str) else UNKNOWN
         if attribute == "id":
-            resource = self.map((resource_type, name))
+            resource = self.map((resource_type, name)) if resource_type in azurerm_map.ARM_TYPES else None
             return resource.id if resource is not None else UNKNOWN
         if resource_type == "azurerm_user_assigned_identity" and attribute in ("principal_id", "client_id"):
             identity = self.map((resource_type, name))

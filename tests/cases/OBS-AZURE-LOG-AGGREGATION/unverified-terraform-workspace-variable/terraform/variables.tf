@@ -1,0 +1,3 @@
+variable "central_workspace_id" {
+  type = string
+}

@@ -1,0 +1,24 @@
+terraform {
+  required_providers {
+    azurerm = {
+      source  = "hashicorp/azurerm"
+      version = "~> 4.10"
+    }
+  }
+}
+
+provider "azurerm" {
+  features {}
+}
+
+resource "azurerm_resource_group" "agent" {
+  name     = "rg-agent-prod"
+  location = "swedencentral"
+}
+
+resource "azurerm_log_analytics_workspace" "logs" {
+  name                = "log-agent-prod"
+  location            = azurerm_resource_group.agent.location
+  resource_group_name = azurerm_resource_group.agent.name
+  sku                 = "PerGB2018"
+}

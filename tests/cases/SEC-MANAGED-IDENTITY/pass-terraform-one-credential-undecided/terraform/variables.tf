@@ -1,0 +1,3 @@
+variable "staging_namespace" {
+  type = string
+}

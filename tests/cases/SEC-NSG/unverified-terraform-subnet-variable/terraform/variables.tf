@@ -1,0 +1,3 @@
+variable "aks_subnet_id" {
+  type = string
+}

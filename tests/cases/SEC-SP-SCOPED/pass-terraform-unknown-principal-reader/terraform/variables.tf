@@ -1,0 +1,3 @@
+variable "deployer_principal_id" {
+  type = string
+}

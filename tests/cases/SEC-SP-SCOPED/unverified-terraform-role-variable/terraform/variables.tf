@@ -1,0 +1,3 @@
+variable "agent_role" {
+  type = string
+}

@@ -1,0 +1,3 @@
+variable "office_cidr" {
+  type = string
+}

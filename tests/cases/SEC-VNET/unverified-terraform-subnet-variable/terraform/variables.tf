@@ -1,0 +1,4 @@
+variable "aks_subnet_id" {
+  type        = string
+  description = "Subnet of the node pool, from the platform team"
+}
