@@ -14,9 +14,11 @@ A case folder holds the files of a deployment repo as they are laid out on disk,
   long before the run (restarts are judged against the real clock); `pod-logs/<pod>/<container>.log` is a
   container's log.
 - live checks: `[service]` in case.toml starts the reference service (conftest_examples/reference_service)
-  with the agent config `service.toml` (`https`, `users`: env vars each set to a fresh user's token, `warm`:
-  [misses, hits] of questions asked first); `stub.toml` serves fixed routes from a stub HTTP server instead
-  (`["GET /path"] status, type, body`, with `after`/`then_status`/`then_body` for an answer that changes);
+  with the agent config `service.toml` (`https`, `users`: env vars each set to a fresh user's token, `keys`:
+  env vars set to the service's API key, `warm`: [misses, hits] of questions asked first); `stub.toml`
+  serves fixed routes from a stub HTTP server instead (`["GET /path"] status, type, body`, `headers` = a
+  table of extra response headers, with `after`/`then_status`/`then_body` for an answer that changes;
+  `stub_scheme = "https"` in case.toml gives the run an https:// URL to the plain-HTTP stub);
   `[redis]` starts redis-server (`args`, `tls`, `password_env`, `lookups`: [hits, misses]). The run gets
   --readiness-url / --readiness-redis-url (and the CA bundle) and generous time limits.
 - `azure.json` (or `azure.yaml`): the Azure resources (ARM REST bodies) the loopback ARM emulator serves for the

@@ -7,9 +7,9 @@ live objects) that gives its check one outcome. See tests/case_folders.py for th
 from __future__ import annotations
 
 import ast
-import html
 import re
 import tomllib
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
@@ -40,7 +40,8 @@ from tests.live.conftest import (  # noqa: F401  (fixtures: the live targets)
     tls_files,
 )
 
-ALL_CASES = discover()
+ALL_CASES = discover()  # READINESS_CASES limits the cases run, not the completeness tests below
+EVERY_CASE = discover("")
 CONTEXT = "cases"  # a result of a cluster case is keyed `cluster:cases:<Kind>/<name>`
 NAMESPACE = "msft-agent"
 
@@ -118,8 +119,8 @@ GENEROUS = ("--readiness-timeout=30", "--readiness-health-max-seconds=30", "--re
 def _stub_routes(path: Path) -> dict[str, Any]:
     routes: dict[str, Any] = {}
     for route, spec in tomllib.loads(path.read_text(encoding="utf-8")).items():
-        first = (int(spec.get("status", 200)), {"content-type": spec.get("type", "application/json")},
-                 str(spec.get("body", "")).encode())
+        headers = {"content-type": spec.get("type", "application/json"), **spec.get("headers", {})}
+        first = (int(spec.get("status", 200)), headers, str(spec.get("body", "")).encode())
         if "after" in spec:
             then = (int(spec["then_status"]), first[1], str(spec.get("then_body", "")).encode())
             routes[route] = lambda count, a=int(spec["after"]), f=first, t=then: t if count > a else f
@@ -139,6 +140,8 @@ def live_args(case: Case, request: pytest.FixtureRequest, monkeypatch: pytest.Mo
         make_token = request.getfixturevalue("make_token")
         for number, variable in enumerate(spec.get("users", [])):
             monkeypatch.setenv(variable, make_token(f"{case.name}-user-{number}"))
+        for variable in spec.get("keys", []):
+            monkeypatch.setenv(variable, request.getfixturevalue("service_secrets").api_key)
         misses, hits = spec.get("warm", (0, 0))
         if misses or hits:
             _warm(service, make_token(f"{case.name}-warm"), int(misses), int(hits))
@@ -147,7 +150,8 @@ def live_args(case: Case, request: pytest.FixtureRequest, monkeypatch: pytest.Mo
             args.append(f"--readiness-ca-bundle={service.ca}")
     if (case.folder / "stub.toml").exists():
         stub = request.getfixturevalue("stub_server")(_stub_routes(case.folder / "stub.toml"))
-        args += [*GENEROUS, f"--readiness-url={stub.url}"]
+        url = stub.url.replace("http://", f"{settings.get('stub_scheme', 'http')}://")
+        args += [*GENEROUS, f"--readiness-url={url}"]
     if "redis" in settings:
         args += _redis(settings["redis"], request, monkeypatch)
     return args
@@ -208,7 +212,7 @@ def _judge(case: Case, run: ReadinessRun) -> str | None:
     wrong = {key: f"{status}: {run.messages[key][:600]}" for key, status in results.items() if status != case.outcome}
     if wrong:
         return f"expected {case.outcome} for every result of {case.check_id}: {wrong}"
-    report = "\n".join(run.messages[key] for key in results) if case.outcome != "passed" else html.unescape(run.junit)
+    report = "\n".join(run.messages[key] for key in results) if case.outcome != "passed" else _evidence(run, case)
     missing = [line for line in case.expected if not line.startswith("!") and line not in report]
     if missing:
         return f"not in the report of {case.name}: {missing}\n{report[-3000:]}"
@@ -216,6 +220,16 @@ def _judge(case: Case, run: ReadinessRun) -> str | None:
     if unwanted:
         return f"in the report of {case.name}, and must not be: {unwanted}\n{report[-3000:]}"
     return None
+
+
+def _evidence(run: ReadinessRun, case: Case) -> str:
+    """The evidence the case's check recorded in the JUnit XML (another check that -k selects has its own)."""
+    lines = []
+    for testcase in ET.fromstring(run.junit).iter("testcase"):
+        properties = [(p.get("name"), p.get("value") or "") for p in testcase.iter("property")]
+        if ("readiness_id", case.check_id) in properties:
+            lines += [value for name, value in properties if name == "evidence"]
+    return "\n".join(lines)
 
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=[c.name for c in ALL_CASES])
@@ -226,7 +240,7 @@ def test_case(case: Case, run_readiness: Callable[..., ReadinessRun], request: p
 
 def test_every_automated_check_has_a_pass_and_a_fail_case() -> None:
     by_check: dict[str, set[str]] = {}
-    for case in discover(""):  # every folder, whatever READINESS_CASES selects
+    for case in EVERY_CASE:
         by_check.setdefault(case.check_id, set()).add(case.outcome)
     lacking = {check_id: sorted({"passed", "failed"} - by_check.get(check_id, set()))
                for check_id in automated_check_ids() if not {"passed", "failed"} <= by_check.get(check_id, set())}
@@ -256,7 +270,7 @@ def _reads_optional_input(check_id: str) -> bool:
 
 def test_every_check_that_reads_an_optional_input_has_an_unverified_case() -> None:
     outcomes: dict[str, set[str]] = {}
-    for case in discover(""):
+    for case in EVERY_CASE:
         outcomes.setdefault(case.check_id, set()).add(case.outcome)
     lacking = [check_id for check_id in automated_check_ids() if check_id not in NO_UNVERIFIED_CASE
                and _reads_optional_input(check_id) and "unverified" not in outcomes.get(check_id, set())]

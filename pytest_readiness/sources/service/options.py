@@ -19,6 +19,8 @@ class ServiceOptions:
         30.0, "overall time limit in seconds for one live request (connect, TLS, headers and body)", "float")
     max_response_mib: float = option(4.0, "largest response body read from the service, in MiB", "float")
     insecure: bool = option(False, "do not verify the service's TLS certificate", "bool")
+    tls_legacy_ciphers: str = option(
+        "DEFAULT:@SECLEVEL=0", "OpenSSL cipher list the TLS 1.0/1.1 probes offer (needs suites usable with TLS 1.0)")
     ca_bundle: str = option("", "CA bundle (PEM) to verify the service's certificate")
     health_paths: tuple[str, ...] = option(
         ("/health", "/health/live", "/health/ready"), "health paths: overall, liveness, readiness", "linelist"
@@ -32,6 +34,9 @@ class ServiceOptions:
         0, "rate limit to probe when the agent config sets no requests_per_minute (0: from config)", "int"
     )
     rate_limit_margin: int = option(5, "extra requests the rate-limit probe may send beyond the limit", "int")
+    rate_limit_window: float = option(
+        60.0, "the rate limit's window in seconds: a probe slower than this proves nothing (requests_per_minute)",
+        "float")
     max_question_length: int = option(
         0, "input length limit to probe when the agent config sets none (0: from config)", "int"
     )
