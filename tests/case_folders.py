@@ -12,7 +12,7 @@ A case folder holds the files of a deployment repo as they are laid out on disk,
   the shared snapshot files case.toml lists in `cluster = [...]`; such a case runs with
   `--readiness-kubeconfig` pointing at the emulator. `@@AGO:<minutes>@@` in a snapshot is the UTC time that
   long before the run (restarts are judged against the real clock); `pod-logs/<pod>/<container>.log` is a
-  container's log.
+  container's log; `deny = ["get pods/log", "list events"]` in case.toml makes those requests a 403.
 - live checks: `[service]` in case.toml starts the reference service (conftest_examples/reference_service)
   with the agent config `service.toml` (`https`, `users`: env vars each set to a fresh user's token, `keys`:
   env vars set to the service's API key, `warm`: [misses, hits] of questions asked first); `stub.toml`

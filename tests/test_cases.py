@@ -105,6 +105,8 @@ def emulated_cluster(tmp_path: Path, kube_client_loaded: None) -> Iterator[Calla
             namespace = str(case.settings.get("namespace", NAMESPACE))
             for (pod, container), text in case.pod_logs().items():
                 api.set_logs(namespace, pod, container, text)
+            for denial in case.settings.get("deny", []):  # "list events": that verb on that resource is a 403
+                api.deny(*str(denial).split())
             kubeconfig = api.write_kubeconfig(tmp_path / f"kubeconfig-{id(api)}", context=CONTEXT)
             return (f"--readiness-kubeconfig={kubeconfig}", f"--readiness-kube-context={CONTEXT}",
                     f"--readiness-namespace={namespace}")

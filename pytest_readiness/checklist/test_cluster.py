@@ -384,7 +384,7 @@ def test_logs_free_of_errors(cluster_workload: LiveWorkload, readiness_settings:
     pods = _log_sample(_pods(live), readiness_settings.log_pods)
     if not pods:
         unverified(f"{live}: no running pod to read logs from (see REL-CLUSTER-PODS-READY)")
-    read = 0
+    read, unread = 0, []
     for pod in pods:
         for name in _containers(pod):
             try:
@@ -392,7 +392,8 @@ def test_logs_free_of_errors(cluster_workload: LiveWorkload, readiness_settings:
             except ClusterUnavailable as exc:
                 if exc.reason.startswith("no permission"):
                     unverified(exc.reason)
-                evidence.add(f"container {name} of pod {pod.name}: {exc.reason}", pod.location)
+                unread.append(f"container {name} of pod {pod.name}: {exc.reason}")
+                evidence.add(unread[-1], pod.location)
                 continue
             read += 1
             incidents = error_incidents(text)
@@ -406,7 +407,7 @@ def test_logs_free_of_errors(cluster_workload: LiveWorkload, readiness_settings:
                                  f"threshold of {threshold}: {shown}{more}", pod.location)
     evidence.fail_if_findings(f"{live}: errors in recent logs (last {tail} lines per container)")
     if not read:
-        unverified(f"{live}: no container log could be read")
+        unverified(f"{live}: no container log could be read: " + "; ".join(unread))
 
 
 # --- drift from the repo ----------------------------------------------------------------------
@@ -474,12 +475,11 @@ def test_no_drift_from_repo(cluster_workload: LiveWorkload, manifests: ObjectSet
                    "to compare it with (point --readiness-manifests at the manifests that deploy it)")
     evidence.add(f"{live.ref} compared with {declared}", declared.location)
     _compare_containers(live.workload, declared, evidence)
-    if live.obj.kind in ("Deployment", "StatefulSet", "ReplicaSet"):
-        if _hpa_managed(live, manifests):
-            evidence.add(f"{live.ref}: replicas not compared, an HPA manages them", live.location)
-        elif live.workload.replicas != declared.replicas:
-            evidence.finding(f"replicas: the cluster runs {live.workload.replicas}, the repo declares "
-                             f"{declared.replicas}", declared.location)
+    if _hpa_managed(live, manifests):
+        evidence.add(f"{live.ref}: replicas not compared, an HPA manages them", live.location)
+    elif live.workload.replicas != declared.replicas:  # both None for a DaemonSet or a Pod
+        evidence.finding(f"replicas: the cluster runs {live.workload.replicas}, the repo declares "
+                         f"{declared.replicas}", declared.location)
     evidence.fail_if_findings(f"{live} has drifted from {declared.location}")
 
 

@@ -5,9 +5,12 @@ GOOD passes every check; each test overrides a file of it.
 
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 
 from pytest_readiness.catalog import load_catalog
+from tests.checks.material import documents, patched, shared, with_files
 
 ONLY_COMPLIANCE = ("-m", "compliance and static", "-p", "no:hypothesispytest")
 STATIC_IDS = [c.id for c in load_catalog().values() if c.category == "compliance" and c.verify == "static"]
@@ -36,34 +39,14 @@ GOOD_CONFIG = """
     retention_days = 30
 """
 
-INGRESS = """
-    apiVersion: networking.k8s.io/v1
-    kind: Ingress
-    metadata:
-      name: msft-agent
-    spec:
-      tls:
-        - hosts: ["*.contoso.com"]
-          secretName: msft-agent-tls
-      rules:
-        - host: agent.contoso.com
-    ---
-    apiVersion: v1
-    kind: ConfigMap
-    metadata:
-      name: msft-agent-config
-    data:
-      AZURE_OPENAI_ENDPOINT: https://contoso-agent-openai.openai.azure.com/
-      OTEL_EXPORTER_OTLP_ENDPOINT: http://otel-collector.monitoring.svc:4317
-"""
+INGRESS = documents(shared("agent-ingress-tls.yaml"), shared("agent-configmap.yaml")
+                    + "  OTEL_EXPORTER_OTLP_ENDPOINT: http://otel-collector.monitoring.svc:4317\n")
 
 GOOD: dict[str, str] = {"config/agent.toml": GOOD_CONFIG, "deployment/kubernetes/ingress.yaml": INGRESS}
 
 
 def bad(overrides: dict[str, str | None]) -> dict[str, str]:
-    """GOOD with files replaced, or removed where the content is None."""
-    files = {**GOOD, **{path: content for path, content in overrides.items() if content is not None}}
-    return {path: content for path, content in files.items() if overrides.get(path, "") is not None}
+    return with_files(GOOD, overrides)
 
 
 @pytest.fixture
@@ -90,28 +73,7 @@ BAD_CONFIG = """
     retention_days = 0
 """
 
-BAD_INGRESS = """
-    apiVersion: networking.k8s.io/v1
-    kind: Ingress
-    metadata:
-      name: msft-agent
-    spec:
-      rules:
-        - host: agent.contoso.com
-    ---
-    apiVersion: networking.k8s.io/v1
-    kind: Ingress
-    metadata:
-      name: partial
-      annotations:
-        nginx.ingress.kubernetes.io/ssl-redirect: "false"
-    spec:
-      tls:
-        - hosts: [agent.contoso.com]
-      rules:
-        - host: agent.contoso.com
-        - host: admin.contoso.net
-    ---
+STORAGE_OVER_HTTP = textwrap.dedent("""
     apiVersion: apps/v1
     kind: Deployment
     metadata:
@@ -125,7 +87,12 @@ BAD_INGRESS = """
               env:
                 - name: STORAGE_URL
                   value: http://contosoagentdata.blob.core.windows.net/
-"""
+""").lstrip("\n")
+
+# The shared Ingresses without TLS, named and hosted as the assertions below say.
+BAD_INGRESS = documents(patched(shared("agent-ingresses-without-tls.yaml"), ("name: plain", "name: msft-agent"),
+                                ("      secretName: agent-tls\n", ""), ("admin.contoso.com", "admin.contoso.net")),
+                        STORAGE_OVER_HTTP)
 
 
 def test_each_gap_fails_and_names_the_file_and_line(run) -> None:

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from pytest_readiness.catalog import load_catalog
+from tests.checks.material import manifest, with_files
 
 ONLY_OBSERVABILITY = ("-m", "observability and static", "-p", "no:hypothesispytest")
 STATIC_IDS = [c.id for c in load_catalog().values() if c.category == "observability" and c.verify == "static"]
@@ -57,23 +58,20 @@ def prometheus_rule(alerts: dict[str, str], runbooks: bool = True) -> str:
 
 def deployment(name: str = "msft-agent", port: int = 8080, annotations: dict[str, str] | None = None,
                env: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    pod_annotations = {"prometheus.io/scrape": "true", "prometheus.io/port": str(port)} if annotations is None \
-        else annotations
-    container: dict[str, Any] = {"name": "agent", "image": "contosoagentacr.azurecr.io/msft-agent:1.4.2",
-                                 "ports": [{"name": "http", "containerPort": port}],
-                                 "envFrom": [{"configMapRef": {"name": "msft-agent-config"}}]}
+    """The shared agent Deployment, renamed, scraped through pod annotations on `port` unless `annotations`."""
+    obj = manifest("agent-deployment.yaml", {"metadata": {"name": name}, "spec": {
+        "selector": {"matchLabels": {"app": name}}, "template": {"metadata": {"labels": {"app": name}}}}})
+    obj["spec"]["template"]["metadata"]["annotations"] = (
+        {"prometheus.io/scrape": "true", "prometheus.io/port": str(port)} if annotations is None else annotations)
+    container = obj["spec"]["template"]["spec"]["containers"][0]
+    container["ports"] = [{"name": "http", "containerPort": port}]
     if env:
         container["env"] = env
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": "msft-agent"},
-            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": name}},
-                     "template": {"metadata": {"labels": {"app": name}, "annotations": pod_annotations},
-                                  "spec": {"containers": [container]}}}}
+    return obj
 
 
 def configmap(**data: str) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "msft-agent-config",
-                                                                  "namespace": "msft-agent"},
-            "data": {"AGENT_ENVIRONMENT": "production", **data}}
+    return {**manifest("agent-configmap.yaml"), "data": {"AGENT_ENVIRONMENT": "production", **data}}
 
 
 def manifests(*objects: dict[str, Any]) -> str:
@@ -95,9 +93,7 @@ GOOD: dict[str, str] = {
 
 
 def bad(overrides: dict[str, str | None]) -> dict[str, str]:
-    """GOOD with files replaced, or removed where the content is None."""
-    files = {**GOOD, **{path: content for path, content in overrides.items() if content is not None}}
-    return {path: content for path, content in files.items() if overrides.get(path, "") is not None}
+    return with_files(GOOD, overrides)
 
 
 @pytest.fixture
@@ -207,9 +203,8 @@ def test_sample_rate_not_applicable_without_tracing(run) -> None:
     assert run(bad({"config/agent.toml": config})).status("OBS-SAMPLE-RATE") == "not_applicable"
 
 
-SERVICE = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "msft-agent", "namespace": "msft-agent",
-                                                                "labels": {"app": "msft-agent"}},
-           "spec": {"selector": {"app": "msft-agent"}, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}}
+SERVICE = manifest("agent-service.yaml", {"metadata": {"labels": {"app": "msft-agent"}},
+                                          "spec": {"ports": [{"name": "http", "port": 80, "targetPort": "http"}]}})
 
 
 def monitor(kind: str, port: str = "http") -> dict[str, Any]:

@@ -11,6 +11,7 @@ import textwrap
 import pytest
 
 from pytest_readiness.catalog import load_catalog
+from tests.checks.material import documents, shared, with_files
 
 ONLY_OPERATIONS = ("-m", "operations and static", "-p", "no:hypothesispytest")
 STATIC_IDS = [c.id for c in load_catalog().values() if c.category == "operations" and c.verify == "static"]
@@ -56,53 +57,7 @@ DEPLOY = """
           - run: kubectl apply -f deployment/kubernetes/ -n msft-agent
 """
 
-MANIFESTS = """
-    apiVersion: v1
-    kind: ConfigMap
-    metadata:
-      name: msft-agent-config
-      namespace: msft-agent
-    data:
-      AZURE_OPENAI_ENDPOINT: https://contoso-agent-openai.openai.azure.com/
-    ---
-    apiVersion: apps/v1
-    kind: Deployment
-    metadata:
-      name: msft-agent
-      namespace: msft-agent
-    spec:
-      replicas: 3
-      selector:
-        matchLabels:
-          app: msft-agent
-      template:
-        metadata:
-          labels:
-            app: msft-agent
-          annotations:
-            prometheus.io/scrape: "true"
-        spec:
-          containers:
-            - name: agent
-              image: contosoagentacr.azurecr.io/msft-agent:1.4.2
-              ports:
-                - containerPort: 8080
-              envFrom:
-                - configMapRef:
-                    name: msft-agent-config
-    ---
-    apiVersion: v1
-    kind: Service
-    metadata:
-      name: msft-agent
-      namespace: msft-agent
-    spec:
-      selector:
-        app: msft-agent
-      ports:
-        - port: 80
-          targetPort: 8080
-"""
+MANIFESTS = documents(shared("agent-configmap.yaml"), shared("agent-deployment.yaml"), shared("agent-service.yaml"))
 
 CONFIG = """
     [agent]
@@ -134,9 +89,7 @@ GOOD: dict[str, str] = {
 
 
 def bad(overrides: dict[str, str | None]) -> dict[str, str]:
-    """GOOD with files replaced, or removed where the content is None."""
-    files = {**GOOD, **{path: content for path, content in overrides.items() if content is not None}}
-    return {path: content for path, content in files.items() if overrides.get(path, "") is not None}
+    return with_files(GOOD, overrides)
 
 
 @pytest.fixture
@@ -340,16 +293,16 @@ def test_gitops_configuration_is_automated_deployment(run) -> None:
 
 
 def test_config_mounted_from_a_secret_store_is_externalized(run) -> None:
-    manifests = MANIFESTS.replace("""              envFrom:
-                - configMapRef:
-                    name: msft-agent-config
-""", """              volumeMounts:
-                - name: secrets
-                  mountPath: /mnt/secrets-store
-          volumes:
+    manifests = MANIFESTS.replace("""          envFrom:
+            - configMapRef:
+                name: msft-agent-config
+""", """          volumeMounts:
             - name: secrets
-              csi:
-                driver: secrets-store.csi.k8s.io
+              mountPath: /mnt/secrets-store
+      volumes:
+        - name: secrets
+          csi:
+            driver: secrets-store.csi.k8s.io
 """)
     assert manifests != MANIFESTS
     result = run(bad({"deployment/kubernetes/agent.yaml": manifests}))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_readiness.catalog import load_catalog
+from tests.checks.material import patched, with_files
 
 ONLY_PERFORMANCE = ("-m", "performance and static", "-p", "no:hypothesispytest")
 STATIC_IDS = [c.id for c in load_catalog().values() if c.category == "performance" and c.verify == "static"]
@@ -48,17 +49,11 @@ GOOD: dict[str, str] = {"config/agent.toml": GOOD_CONFIG, "loadtest/locustfile.p
 
 
 def bad(overrides: dict[str, str | None]) -> dict[str, str]:
-    """GOOD with files replaced, or removed where the content is None."""
-    files = {**GOOD, **{path: content for path, content in overrides.items() if content is not None}}
-    return {path: content for path, content in files.items() if overrides.get(path, "") is not None}
+    return with_files(GOOD, overrides)
 
 
 def config(*replacements: tuple[str, str]) -> dict[str, str]:
-    text = GOOD_CONFIG
-    for old, new in replacements:
-        assert old in text, old
-        text = text.replace(old, new)
-    return bad({"config/agent.toml": text})
+    return bad({"config/agent.toml": patched(GOOD_CONFIG, *replacements)})
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import yaml
 
 from pytest_readiness.catalog import load_catalog
 from pytest_readiness.secrets import scan_text
+from tests.checks.material import shared, with_files
 from tests.conftest import EXAMPLES, ReadinessRun
 
 _random = random.Random(20240611)
@@ -75,65 +76,7 @@ GOOD_CONFIG = _doc("""
     password_env = "REDIS_PASSWORD"
 """)
 
-GOOD_DEPLOYMENT = _doc("""
-    apiVersion: apps/v1
-    kind: Deployment
-    metadata:
-      name: msft-agent
-      namespace: msft-agent
-    spec:
-      replicas: 3
-      selector:
-        matchLabels:
-          app: msft-agent
-      template:
-        metadata:
-          labels:
-            app: msft-agent
-            azure.workload.identity/use: "true"
-        spec:
-          serviceAccountName: msft-agent
-          securityContext:
-            runAsNonRoot: true
-            runAsUser: 10001
-          containers:
-            - name: agent
-              image: contosoagentacr.azurecr.io/msft-agent:1.4.2
-              envFrom:
-                - configMapRef:
-                    name: msft-agent-config
-                - secretRef:
-                    name: msft-agent-env
-              env:
-                - name: REDIS_PASSWORD
-                  valueFrom:
-                    secretKeyRef:
-                      name: msft-agent-secrets
-                      key: redis-password
-                - name: AGENT__LLM__MAX_TOKENS
-                  value: "4096"
-                - name: AZURE_FEDERATED_TOKEN_FILE
-                  value: /var/run/secrets/azure/tokens/azure-identity-token
-                - name: REDIS_URL
-                  value: rediss://contoso-agent.redis.cache.windows.net:6380/0
-              securityContext:
-                readOnlyRootFilesystem: true
-                allowPrivilegeEscalation: false
-                privileged: false
-                capabilities:
-                  drop: ["ALL"]
-              volumeMounts:
-                - name: keyvault-secrets
-                  mountPath: /mnt/secrets-store
-                  readOnly: true
-          volumes:
-            - name: keyvault-secrets
-              csi:
-                driver: secrets-store.csi.k8s.io
-                readOnly: true
-                volumeAttributes:
-                  secretProviderClass: msft-agent-keyvault
-""")
+GOOD_DEPLOYMENT = shared("agent-deployment-secured.yaml")
 
 GOOD_SERVICE_ACCOUNT = _doc("""
     apiVersion: v1
@@ -164,29 +107,7 @@ GOOD_CONFIGMAP = _doc("""
             client_secret ${AZURE_CLIENT_SECRET}
 """)
 
-GOOD_INGRESS = _doc("""
-    apiVersion: networking.k8s.io/v1
-    kind: Ingress
-    metadata:
-      name: msft-agent
-      namespace: msft-agent
-    spec:
-      tls:
-        - hosts:
-            - "*.contoso.com"
-          secretName: contoso-wildcard-tls
-      rules:
-        - host: agent.contoso.com
-          http:
-            paths:
-              - path: /api
-                pathType: Prefix
-                backend:
-                  service:
-                    name: msft-agent
-                    port:
-                      number: 80
-""")
+GOOD_INGRESS = shared("agent-ingress-tls.yaml")
 
 GOOD_NETWORK_POLICY = _doc("""
     apiVersion: networking.k8s.io/v1
@@ -229,9 +150,7 @@ GOOD: dict[str, str] = {
 
 
 def variant(replaced: Mapping[str, str | None]) -> dict[str, str]:
-    """GOOD with some files replaced, or removed where the new content is None."""
-    files = {**GOOD, **{path: content for path, content in replaced.items() if content is not None}}
-    return {path: content for path, content in files.items() if replaced.get(path, "") is not None}
+    return with_files(GOOD, replaced)
 
 
 def insert_before(text: str, anchor: str, snippet: str) -> str:
@@ -373,29 +292,7 @@ BAD_CONFIGMAP = _doc(f"""
         password = {DB_PASSWORD}
 """)
 
-BAD_INGRESS = _doc("""
-    apiVersion: networking.k8s.io/v1
-    kind: Ingress
-    metadata:
-      name: plain
-    spec:
-      rules:
-        - host: agent.contoso.com
-    ---
-    apiVersion: networking.k8s.io/v1
-    kind: Ingress
-    metadata:
-      name: partial
-      annotations:
-        nginx.ingress.kubernetes.io/ssl-redirect: "false"
-    spec:
-      tls:
-        - hosts: ["agent.contoso.com"]
-          secretName: agent-tls
-      rules:
-        - host: agent.contoso.com
-        - host: admin.contoso.com
-""")
+BAD_INGRESS = shared("agent-ingresses-without-tls.yaml")
 
 CONFIG = "config/agent.toml"
 DEPLOY = "deployment/kubernetes/deployment.yaml"

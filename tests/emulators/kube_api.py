@@ -2,7 +2,8 @@
 
 `KubeApiEmulator` serves the REST paths, List objects, pagination, label and field selectors,
 `Status` errors (401, 403, 404, 400, 405) and pod logs the way kube-apiserver does, from objects
-added with `add()`. Every request is recorded so tests can count them and prove nothing writes.
+added with `add()`; the log of a pod on a node that is not Ready is the 500 the API server answers when it
+cannot reach that node's kubelet. Every request is recorded so tests can count them and prove nothing writes.
 
     with KubeApiEmulator() as api:
         api.add_many(kube_objects.agent_stack())
@@ -115,8 +116,9 @@ class StatusError(Exception):
             "metadata": {},
             "status": "Failure",
             "message": self.message,
-            "reason": self.reason,
         }
+        if self.reason:  # omitted, as kube-apiserver does, for an error it passes on from a kubelet
+            status["reason"] = self.reason
         if self.details is not None:
             status["details"] = self.details
         status["code"] = self.code
@@ -390,6 +392,7 @@ class KubeApiEmulator(LoopbackServer):
         if query.get("previous") == "true":
             raise bad_request(f'previous terminated container "{container}" in pod "{name}" not found')
         _positive_int(query, "sinceSeconds")
+        self._reach_kubelet(pod, container, query)
         with self._lock:
             text = self._state.logs.get((namespace, name, container), "")
         tail = _non_negative_int(query, "tailLines")
@@ -400,6 +403,25 @@ class KubeApiEmulator(LoopbackServer):
         if limit_bytes is not None:
             text = text.encode()[:limit_bytes].decode(errors="ignore")
         return text
+
+    def _reach_kubelet(self, pod: Obj, container: str, query: dict[str, str]) -> None:
+        """The API server proxies a log read to the kubelet: a node whose kubelet stopped posting status
+        (Ready not True) does not answer, and the client sees the dial error as a 500."""
+        with self._lock:
+            node = self._state.objects.get(_type_named("nodes"), {}).get(("", str(pod["spec"].get("nodeName"))))
+        if node is None:
+            return
+        status = node.get("status") or {}
+        ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), {})
+        if ready.get("status") == "True":
+            return
+        address = next((a["address"] for a in status.get("addresses") or [] if a.get("type") == "InternalIP"),
+                       node["metadata"]["name"])
+        port = ((status.get("daemonEndpoints") or {}).get("kubeletEndpoint") or {}).get("Port", 10250)
+        namespace, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        asked = "&".join(f"{key}={query[key]}" for key in sorted(query) if key != "container")
+        url = f"https://{address}:{port}/containerLogs/{namespace}/{name}/{container}" + (f"?{asked}" if asked else "")
+        raise StatusError(500, "", f'Get "{url}": dial tcp {address}:{port}: i/o timeout')
 
     @staticmethod
     def _type_of(obj: Mapping[str, Any]) -> ResourceType:

@@ -297,6 +297,20 @@ def test_denied_pod_logs(api: KubeApiEmulator, kube: Clients) -> None:
     assert 'cannot get resource "pods/log"' in status_of(error)["message"]
 
 
+def test_logs_of_a_pod_on_a_node_that_stopped_reporting_are_a_kubelet_dial_error(
+        api: KubeApiEmulator, kube: Clients) -> None:
+    api.add(k.node("aks-agentpool-31207608-vmss000000", ready=False))
+    api.add(k.pod(k.replica_set(k.deployment()), "aaaaa", node_name="aks-agentpool-31207608-vmss000000"))
+
+    with pytest.raises(ApiException) as error:
+        kube.core.read_namespaced_pod_log("msft-agent-7d9f8c6b5d-aaaaa", NS, container="agent", tail_lines=5)
+
+    status = status_of(error)
+    assert error.value.status == 500 and "reason" not in status
+    assert status["message"] == ('Get "https://10.224.0.4:10250/containerLogs/msft-agent/msft-agent-7d9f8c6b5d-aaaaa/'
+                                 'agent?tailLines=5": dial tcp 10.224.0.4:10250: i/o timeout')
+
+
 def test_every_write_is_refused_with_405_and_recorded(api: KubeApiEmulator, kube: Clients) -> None:
     api.add(k.deployment("web"))
     writes: list[Callable[[], Any]] = [
