@@ -142,8 +142,9 @@ def pytest_configure(config: pytest.Config) -> None:
 class LongLivedHeap:
     """The checklist, its sources and their libraries stay loaded until the process exits, yet every
     full garbage collection walks all of them again (pytest's unraisable-exception plugin alone runs
-    two at the end). Once collected, they are moved out of the collector's reach (`gc.freeze`), and
-    put back at unconfigure, before pytest's last collection, so nothing is left uncollected.
+    two at the end). After start-up and again after collection they are moved out of the collector's
+    reach (`gc.freeze`), and put back at unconfigure, before pytest's last collection, so nothing is
+    left uncollected (an in-process pytester run leaks nothing into its host).
     """
 
     @pytest.hookimpl(trylast=True)
