@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import marshal
+import os
+import sys
 import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from pathlib import Path
+from typing import Any
 
 from pytest_readiness.sources.registry import MARKERS
 
@@ -67,14 +73,61 @@ def _parse(category: str, entry: dict[str, object]) -> Check:
     return check
 
 
+def _stamp(folder: Path) -> list[tuple[str, int, int]]:
+    stats = [(category, (folder / f"{category}.toml").stat()) for category in CATEGORIES]
+    return [(category, st.st_mtime_ns, st.st_size) for category, st in stats]
+
+
+def cached_tables(folder: Path) -> dict[str, dict[str, Any]]:
+    """Each category's parsed TOML. Parsing is most of what loading the catalog costs (about 8 ms CPU,
+    in every readiness run), so the parse is kept beside the files as Python keeps bytecode:
+    `__pycache__/catalog.<tag>.marshal`, valid while every file has the size and mtime it had, rewritten
+    when one changes, never written when bytecode is not (PYTHONDONTWRITEBYTECODE), and ignored
+    (the files parsed afresh) when it is missing, stale, unreadable or cannot be written.
+    """
+    stamp = _stamp(folder)
+    cache_file = folder / "__pycache__" / f"catalog.{sys.implementation.cache_tag}.marshal"
+    try:
+        kept_stamp, tables = marshal.loads(cache_file.read_bytes())
+        if kept_stamp == stamp:
+            return tables  # type: ignore[no-any-return]
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    tables = {c: tomllib.loads((folder / f"{c}.toml").read_text(encoding="utf-8")) for c in CATEGORIES}
+    if not sys.dont_write_bytecode:
+        _keep(cache_file, (stamp, tables))
+    return tables
+
+
+def _keep(cache_file: Path, value: tuple[list[tuple[str, int, int]], dict[str, dict[str, Any]]]) -> None:
+    try:
+        data = marshal.dumps(value)
+    except ValueError:  # a value marshal cannot keep (a TOML date): parse every time
+        return
+    partial = cache_file.with_name(f"{cache_file.name}.{os.getpid()}.tmp")
+    try:
+        cache_file.parent.mkdir(exist_ok=True)
+        partial.write_bytes(data)
+        os.replace(partial, cache_file)  # atomic: xdist workers may write it at once
+    except OSError:  # a read-only install
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+
+
+def _tables() -> dict[str, dict[str, Any]]:
+    folder = resources.files("pytest_readiness") / "catalog_toml"
+    if isinstance(folder, Path):
+        return cached_tables(folder)
+    return {c: tomllib.loads((folder / f"{c}.toml").read_text(encoding="utf-8")) for c in CATEGORIES}
+
+
 @cache
 def load_catalog() -> dict[str, Check]:
     """All checks by id, in the seed's category order."""
     checks: dict[str, Check] = {}
-    folder = resources.files("pytest_readiness") / "catalog_toml"
+    tables = _tables()
     for category in CATEGORIES:
-        data = tomllib.loads((folder / f"{category}.toml").read_text(encoding="utf-8"))
-        for entry in data.get("check", []):
+        for entry in tables[category].get("check", []):
             check = _parse(category, entry)
             if check.id in checks:
                 raise CatalogError(f"duplicate check id {check.id}")

@@ -1,12 +1,15 @@
 """pytest entry point: options, ini keys, markers, and the checklist added to collection.
 
-Loaded in every pytest run where the package is installed, so it imports nothing heavy and does
-nothing at all unless --readiness (or --readiness-list) is given. What it wires is derived from
+Loaded in every pytest run where the package is installed, so at import it loads only the option
+blocks and the source registry (tests/test_static_path_imports.py pins the list), and it does
+nothing at all unless --readiness (or --readiness-list) is given: the catalog, the result model
+and the checks' API are imported inside the hooks of a readiness run. What it wires is derived from
 the catalog and the source registry.
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,8 +19,6 @@ import pytest
 from _pytest.pathlib import fnmatch_ex
 
 from pytest_readiness import settings
-from pytest_readiness.api import CHECK_ATTR, conftest_checks
-from pytest_readiness.catalog import CATEGORIES, PRIORITIES
 from pytest_readiness.sources.registry import SOURCES, Source
 
 CHECKLIST_DIR = Path(__file__).parent / "checklist"
@@ -26,6 +27,8 @@ ORGANISATION_MODULE = CHECKLIST_DIR / "test_organisation.py"
 
 def markers(sources: Sequence[Source] = SOURCES) -> dict[str, str]:
     """The readiness markers: the check id, each category, each priority and each source."""
+    from pytest_readiness.catalog import CATEGORIES, PRIORITIES
+
     found = {"readiness(check_id)": "a production readiness check from pytest-readiness"}
     found.update({c: f"readiness category: {c}" for c in CATEGORIES})
     found.update({p: f"readiness priority: {p}" for p in PRIORITIES})
@@ -43,6 +46,8 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 def run_sources(config: pytest.Config) -> list[Source]:
     """The shipped sources and those the `pytest_readiness_sources` hook adds; a custom check must name one."""
+    from pytest_readiness.api import CHECK_ATTR, conftest_checks
+
     added = [source for found in config.hook.pytest_readiness_sources(config=config) for source in found]
     sources = [*SOURCES, *added]
     known = {s.marker for s in sources}
@@ -58,6 +63,8 @@ class OrganisationModule(pytest.Module):
     """The checklist module that carries the checks defined in the project's conftest.py files."""
 
     def _getobj(self) -> Any:
+        from pytest_readiness.api import conftest_checks
+
         module = super()._getobj()  # type: ignore[no-untyped-call]
         for name, function in conftest_checks(self.config).items():
             setattr(module, name, function)
@@ -119,6 +126,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(ReadinessRuntime(config, resolved), "readiness-runtime")
     config.pluginmanager.register(ChecklistCollection(config), "readiness-collection")
     config.pluginmanager.register(session, "readiness-session")
+    config.pluginmanager.register(LongLivedHeap(), "readiness-heap")
     for source in sources:
         for module in source.fixtures:
             config.pluginmanager.register(importlib.import_module(module), f"readiness-{module}")
@@ -129,6 +137,27 @@ def pytest_configure(config: pytest.Config) -> None:
     config.args[:] = [str(CHECKLIST_DIR), *map(str, extra)]
     if requested:
         config.pluginmanager.register(NodeIdSelection(requested), "readiness-node-ids")
+
+
+class LongLivedHeap:
+    """The checklist, its sources and their libraries stay loaded until the process exits, yet every
+    full garbage collection walks all of them again (pytest's unraisable-exception plugin alone runs
+    two at the end). After start-up and again after collection they are moved out of the collector's
+    reach (`gc.freeze`), and put back at unconfigure, before pytest's last collection, so nothing is
+    left uncollected (an in-process pytester run leaks nothing into its host).
+    """
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        gc.freeze()
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        gc.freeze()
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        gc.unfreeze()
 
 
 def requested_node_ids(config: pytest.Config, extra: list[Path]) -> list[str]:

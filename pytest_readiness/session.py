@@ -1,8 +1,8 @@
 """Session plumbing every part reads: the stash keys and the per-session accessors.
 
-Importing this module is cheap (it is read by the plugin at start-up, by every source and by
-every renderer), so it imports nothing but pytest and the light model modules, and no renderer
-or source needs the recorder to find the session's state.
+Importing this module is cheap (every options block reads `option` at start-up, in plain runs too;
+every source and renderer reads the rest), so at import it loads nothing but pytest: the model
+modules it names are imported for the type checker only, and where a function needs them.
 """
 
 from __future__ import annotations
@@ -14,12 +14,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
-from pytest_readiness.api import Evidence
-from pytest_readiness.decisions.clock import today
-from pytest_readiness.results import CheckResult, ResultStore
-
 if TYPE_CHECKING:
+    from pytest_readiness.api import Evidence
     from pytest_readiness.decisions.verdict import RunReport
+    from pytest_readiness.results import CheckResult, ResultStore
     from pytest_readiness.settings import Settings
 
 T = TypeVar("T")
@@ -54,12 +52,12 @@ class SourceCache:
         return value  # type: ignore[no-any-return]
 
 
-SETTINGS_KEY = pytest.StashKey["Settings"]()
+SETTINGS_KEY: pytest.StashKey[Settings] = pytest.StashKey()
 CACHE_KEY = pytest.StashKey[SourceCache]()
-EVIDENCE_KEY = pytest.StashKey[Evidence]()
-STORE_KEY = pytest.StashKey[ResultStore]()
-REPORT_KEY = pytest.StashKey["RunReport"]()
-RESULT_KEY = pytest.StashKey[CheckResult]()
+EVIDENCE_KEY: pytest.StashKey[Evidence] = pytest.StashKey()
+STORE_KEY: pytest.StashKey[ResultStore] = pytest.StashKey()
+REPORT_KEY: pytest.StashKey[RunReport] = pytest.StashKey()
+RESULT_KEY: pytest.StashKey[CheckResult] = pytest.StashKey()
 
 
 def settings_of(config: pytest.Config) -> Settings:
@@ -77,6 +75,8 @@ def report_of(config: pytest.Config) -> RunReport | None:
 
 def session_today(config: pytest.Config) -> date:
     """One "today" (UTC, or READINESS_TODAY) for every expiry judged in this session."""
+    from pytest_readiness.decisions.clock import today
+
     return cache_of(config).get("today", today)
 
 
@@ -88,5 +88,7 @@ def readiness_settings(pytestconfig: pytest.Config) -> Settings:
 @pytest.fixture
 def evidence(request: pytest.FixtureRequest) -> Evidence:
     """Record what the check saw: `evidence.add(detail, where)`, `evidence.finding(detail, where)`."""
+    from pytest_readiness.api import Evidence
+
     recorded: Evidence = request.node.stash.setdefault(EVIDENCE_KEY, Evidence())
     return recorded

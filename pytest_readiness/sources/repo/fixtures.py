@@ -55,13 +55,18 @@ def dockerfile(pytestconfig: pytest.Config) -> Dockerfile:
     return cache_of(pytestconfig).get("dockerfile", lambda: source.load(s.project, s.dockerfile, s.max_file_bytes))
 
 
+def load_repo(config: pytest.Config) -> Repo:
+    """The repository's files, listed once per session (git is asked once)."""
+    from pytest_readiness.sources.repo import files as source
+
+    s = settings_of(config)
+    return cache_of(config).get("repo", lambda: source.load(s.project, s.max_file_bytes))
+
+
 @pytest.fixture(scope="session")
 def repo(pytestconfig: pytest.Config) -> Repo:
     """The repository's files (`sources.repo.Repo`)."""
-    from pytest_readiness.sources.repo import files as source
-
-    s = settings_of(pytestconfig)
-    return cache_of(pytestconfig).get("repo", lambda: source.load(s.project, s.max_file_bytes))
+    return load_repo(pytestconfig)
 
 
 @pytest.fixture(scope="session")

@@ -12,10 +12,12 @@ import pytest_readiness.settings  # noqa: F401  (first: settings imports this pa
 if TYPE_CHECKING:
     from pytest_readiness.settings import Settings
     from pytest_readiness.sources.azure.model import ResourceSet
+    from pytest_readiness.sources.repo.files import Repo
 
 
-def load_declared(settings: Settings) -> ResourceSet:
-    """The repository's declared Azure resources (raises `Unverified` when it declares none)."""
+def load_declared(settings: Settings, tracked: Repo | None = None) -> ResourceSet:
+    """The repository's declared Azure resources (raises `Unverified` when it declares none); `tracked`
+    is the session's file list, so git is not asked twice."""
     from pytest_readiness.sources.azure.iac.declared import load
 
-    return load(settings.project, settings.iac, settings.iac_tfvars)
+    return load(settings.project, settings.iac, settings.iac_tfvars, tracked)

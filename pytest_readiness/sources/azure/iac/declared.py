@@ -14,6 +14,7 @@ from pytest_readiness.sources.azure.iac.azurerm_map import ARM_TYPES
 from pytest_readiness.sources.azure.iac.discovery import DEFAULT_DIRS
 from pytest_readiness.sources.azure.iac.located_json import MAX_BYTES
 from pytest_readiness.sources.azure.model import AzureResource, ResourceProblem, ResourceSet
+from pytest_readiness.sources.repo.files import Repo
 
 NAME = "iac"
 _WORTH_REPORTING = ("deploymenttemplate.json", "planned_values", "format_version")
@@ -38,8 +39,9 @@ def _read(path: Path, display: str, problems: list[ResourceProblem]) -> str | No
         return None
 
 
-def load(project: Path, paths: tuple[str, ...] = (), tfvars: tuple[str, ...] = ()) -> ResourceSet:
-    found = discovery.discover(project, paths)
+def load(project: Path, paths: tuple[str, ...] = (), tfvars: tuple[str, ...] = (),
+         tracked: Repo | None = None) -> ResourceSet:
+    found = discovery.discover(project, paths, tracked)
     result = ResourceSet(NAME)
     result.unverified.extend(ResourceProblem(Location(p), f"--readiness-iac names {p}, which does not exist")
                              for p in found.missing)

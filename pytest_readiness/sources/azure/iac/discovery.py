@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_readiness.sources.repo import files as repo_source
+from pytest_readiness.sources.repo.files import Repo
 
 MAX_FILES = 2000
 DEFAULT_DIRS = ("infra", "deploy", "deployment", "terraform", "bicep")
@@ -24,9 +25,10 @@ def _paths(values: tuple[str, ...]) -> list[str]:
     return [p.strip() for value in values for p in value.split(",") if p.strip()]
 
 
-def discover(project: Path, given: tuple[str, ...]) -> Found:
+def discover(project: Path, given: tuple[str, ...], tracked: Repo | None = None) -> Found:
+    """`tracked`: the session's file list of `project`, when a run has it (else git is asked again)."""
     found = Found()
-    tracked = repo_source.load(project)
+    tracked = tracked if tracked is not None else repo_source.load(project)
     roots = _paths(given) or list(DEFAULT_DIRS)
     selected: list[Path] = []
     for root in roots:

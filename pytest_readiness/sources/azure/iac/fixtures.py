@@ -21,9 +21,10 @@ NO_IAC = ("the repo declares no Azure resources to compare with the subscription
 def declared_resources(config: pytest.Config) -> ResourceSet:
     """Loaded once per session; raises `Unverified` when the repo declares no Azure resources."""
     from pytest_readiness.sources.azure.iac import load_declared
+    from pytest_readiness.sources.repo.fixtures import load_repo
 
     settings = settings_of(config)
-    return cache_of(config).get("azure-iac", lambda: load_declared(settings))
+    return cache_of(config).get("azure-iac", lambda: load_declared(settings, load_repo(config)))
 
 
 @pytest.fixture(scope="session")
