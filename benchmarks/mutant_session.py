@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.case_image import podman  # noqa: F401  (fixture)
 from tests.case_folders import Case, discover
 from tests.conftest import ReadinessRun, run_readiness  # noqa: F401  (fixture)
 from tests.live.conftest import launch_redis, launch_service, make_token, service_secrets, stub_server, tls_files  # noqa: F401

@@ -19,6 +19,11 @@ A case folder holds the files of a deployment repo as they are laid out on disk,
   (`["GET /path"] status, type, body`, with `after`/`then_status`/`then_body` for an answer that changes);
   `[redis]` starts redis-server (`args`, `tls`, `password_env`, `lookups`: [hits, misses]). The run gets
   --readiness-url / --readiness-redis-url (and the CA bundle) and generous time limits.
+- image checks: `image.toml` describes an image (config, history, layers: files, modes, symlinks, whiteouts,
+  compression; layer folders under `image/`), built at run time as a real docker-save archive, OCI archive
+  or OCI layout in the project and passed as --readiness-image-archive (tests/case_image.py has the format);
+  a repo file (a Trivy report, a manifest) may name the image built (`@@IMAGE_ID@@`, `@@MANIFEST_DIGEST@@`,
+  `@@DIFF_ID:<n>@@`) and the clock (`@@AGO:<minutes>@@`, `@@DATE:<days>@@`).
 
 The outcome prefix is one of pass, fail, unverified, na (not applicable) or error. `benchmarks/mutants.py`
 runs a check's cases against mutants of its function; `READINESS_CASES=<ID>[,<ID>...]` limits the driver.
@@ -45,6 +50,7 @@ CHECKLIST = Path(__file__).resolve().parent.parent / "pytest_readiness" / "check
 OUTCOMES = {"pass": "passed", "fail": "failed", "unverified": "unverified", "na": "not_applicable",
             "error": "error"}
 META_FILES = frozenset({"expected.txt", "case.toml", "cluster.yaml", "service.toml", "stub.toml"})
+IMAGE_FILES = frozenset({"image.toml", "image"})  # the image a case builds (tests/case_image.py)
 POD_LOGS = "pod-logs"  # pod-logs/<pod>/<container>.log: what the emulator serves as that container's log
 _random = random.Random(20261202)
 _ALNUM = string.ascii_letters + string.digits
@@ -54,7 +60,7 @@ FAKE_SECRETS = {
     "@@FAKE_CLIENT_SECRET@@": "".join(_random.choices(_ALNUM, k=3)) + "8Q~" + "".join(_random.choices(_ALNUM, k=34)),
     "@@FAKE_PASSWORD@@": "".join(_random.choices(_ALNUM, k=28)),
 }
-NOT_CASED = frozenset({"manual", "azure", "image"})  # manual: attestations; azure, image: their own suites
+NOT_CASED = frozenset({"manual", "azure"})  # manual: attestations; azure: its own suite
 
 
 @dataclass(frozen=True)
@@ -109,7 +115,8 @@ class Case:
         """The repo the case lays down: its own files plus the shared ones it names."""
         found = {p.relative_to(self.folder).as_posix(): p.read_text(encoding="utf-8")
                  for p in sorted(self.folder.rglob("*")) if p.is_file() and p.name not in META_FILES
-                 and p.relative_to(self.folder).parts[0] != POD_LOGS and "__pycache__" not in p.parts}
+                 and p.relative_to(self.folder).parts[0] != POD_LOGS and "__pycache__" not in p.parts
+                 and p.relative_to(self.folder).parts[0] not in IMAGE_FILES}
         for relative, shared in self.settings.get("shared", {}).items():
             found[relative] = (SHARED / shared).read_text(encoding="utf-8")
         for token, value in FAKE_SECRETS.items():

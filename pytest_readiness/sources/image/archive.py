@@ -342,7 +342,8 @@ class _Bounded:
         data = self.stream.read(size)
         self.count += len(data)
         if self.count > self.limit:
-            raise LimitReached(f"more than {self.limit} uncompressed bytes")
+            raise LimitReached(f"more than --readiness-image-max-layer-bytes={self.limit} uncompressed bytes: the "
+                               "rest of the layer was not read")
         return data
 
 

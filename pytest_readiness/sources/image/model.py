@@ -138,10 +138,11 @@ class Image:
         found = {self.id, self.manifest_digest, *(d.rpartition("@")[2] for d in self.repo_digests)}
         return {d for d in found if d}
 
-    def files(self) -> LayerFiles | None:
-        """The layers' files, read on first use; None when the source cannot read layers."""
-        if self._files is None and self.read_files is not None:
-            self._files = self.read_files()
+    def files(self) -> LayerFiles:
+        """The layers' files, read on first use; an image whose source cannot read layers has none, and says so."""
+        if self._files is None:
+            self._files = self.read_files() if self.read_files is not None else LayerFiles(
+                incomplete=[f"its layers' files cannot be read from {self.source}"])
         return self._files
 
     def __str__(self) -> str:
