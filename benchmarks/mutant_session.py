@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.case_image import podman  # noqa: F401  (fixture)
 from tests.case_folders import Case, discover
+from tests.case_image import podman  # noqa: F401  (fixture)
 from tests.conftest import ReadinessRun, run_readiness  # noqa: F401  (fixture)
 from tests.live.conftest import launch_redis, launch_service, make_token, service_secrets, stub_server, tls_files  # noqa: F401
 from tests.test_cases import emulated_cluster, http_client_loaded, kube_client_loaded, run_case  # noqa: F401  (fixtures)

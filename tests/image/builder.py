@@ -22,7 +22,6 @@ OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
 LAYER_TAR = "application/vnd.oci.image.layer.v1.tar"
 LAYER_ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd"
-ZSTD_BLOCK = 128 * 1024
 
 
 def digest(data: bytes) -> str:
@@ -37,7 +36,7 @@ class Layer:
     compress: bool = True
     raw: bytes | None = None  # the blob as is (a bomb, a corrupt layer)
     modes: dict[str, int] = field(default_factory=dict)  # path -> file mode (default 0o644)
-    zstd: bool = False  # a zstd frame (application/vnd.oci.image.layer.v1.tar+zstd) instead of gzip
+    zstd: bool = False  # zstd-compressed (application/vnd.oci.image.layer.v1.tar+zstd) instead of gzip
 
     def tar(self) -> bytes:
         out = io.BytesIO()
@@ -61,26 +60,14 @@ class Layer:
             return self.raw
         data = self.tar()
         if self.zstd:
-            return zstd_frame(data)
+            import zstandard
+
+            return zstandard.ZstdCompressor(level=3).compress(data)
         return gzip.compress(data, mtime=0) if self.compress else data
 
     @property
     def media_type(self) -> str:
         return LAYER_ZSTD if self.zstd else LAYER_GZIP if self.compress else LAYER_TAR
-
-
-def zstd_frame(data: bytes) -> bytes:
-    """`data` as one Zstandard frame of raw (stored) blocks (RFC 8878): a real .zst any zstd decoder reads,
-    written without a compressor. Single segment, 8-byte content size, no checksum."""
-    frame = bytearray(b"\x28\xb5\x2f\xfd")  # magic number 0xFD2FB528, little-endian
-    frame.append(0b1110_0000)  # frame header descriptor: content size in 8 bytes, single segment
-    frame += len(data).to_bytes(8, "little")
-    chunks = [data[i : i + ZSTD_BLOCK] for i in range(0, len(data), ZSTD_BLOCK)] or [b""]
-    for number, chunk in enumerate(chunks):
-        last = number == len(chunks) - 1
-        frame += (len(chunk) << 3 | int(last)).to_bytes(3, "little")  # block type 0: raw
-        frame += chunk
-    return bytes(frame)
 
 
 def bomb_layer(size: int = 8 * 1024**3, name: str = "app/zeros.bin") -> Layer:
