@@ -22,6 +22,7 @@ passes `--readiness-image-archive` as a user does.
     whiteouts = ["app/.env"]          # deleted by this layer (`app/.wh..env`); opaque = ["dir"] empties one
     compression = "gzip"              # gzip (default), none or zstd
     raw = "not a tar"                 # the layer blob as is (a corrupt layer)
+    size_in_manifest = false          # OCI: its descriptor omits `size`
 
     engine = true                     # loaded into a real Podman service and read through it
                                       # (--readiness-image=<name>, DOCKER_HOST), not passed as an archive
@@ -97,7 +98,8 @@ def _layer(case: Case, spec: dict[str, Any]) -> builder.Layer:
     assert compression in ("gzip", "none", "zstd"), f"{case.name}: compression {compression!r}"
     return builder.Layer(files, symlinks={str(k): str(v) for k, v in spec.get("symlinks", {}).items()},
                          compress=compression == "gzip", zstd=compression == "zstd",
-                         modes={str(k): int(v) for k, v in spec.get("modes", {}).items()})
+                         modes={str(k): int(v) for k, v in spec.get("modes", {}).items()},
+                         sized=bool(spec.get("size_in_manifest", True)))
 
 
 def _config(spec: dict[str, Any], layers: list[builder.Layer]) -> dict[str, Any]:

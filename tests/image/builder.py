@@ -37,6 +37,7 @@ class Layer:
     raw: bytes | None = None  # the blob as is (a bomb, a corrupt layer)
     modes: dict[str, int] = field(default_factory=dict)  # path -> file mode (default 0o644)
     zstd: bool = False  # zstd-compressed (application/vnd.oci.image.layer.v1.tar+zstd) instead of gzip
+    sized: bool = True  # False: its OCI descriptor omits `size` (required by the spec; some tools drop it)
 
     def tar(self) -> bytes:
         out = io.BytesIO()
@@ -142,7 +143,8 @@ def _oci_blobs(cfg: dict[str, Any], layers: Sequence[Layer]) -> tuple[dict[str, 
     for layer in layers:
         blob = layer.blob()
         blobs[digest(blob)] = blob
-        descriptors.append({"mediaType": layer.media_type, "digest": digest(blob), "size": len(blob)})
+        descriptors.append({"mediaType": layer.media_type, "digest": digest(blob),
+                            **({"size": len(blob)} if layer.sized else {})})
     manifest = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": {
         "mediaType": OCI_CONFIG, "digest": digest(config_bytes), "size": len(config_bytes)},
         "layers": descriptors}).encode()
