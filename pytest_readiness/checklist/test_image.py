@@ -83,8 +83,9 @@ def test_image_runs_as_non_root(image_target: ImageTarget, evidence: Evidence) -
     if name.isdigit():
         return
     files = image.files()
-    if files.passwd is None and (files.incomplete or files.errors):
-        unverified(f"{image}: User {name!r} is a name and the image's /etc/passwd could not be read")
+    unread = files.passwd_unread
+    if unread:
+        unverified(f"{image}: User {name!r} is a name and the image's /etc/passwd could not be read ({unread})")
     uid = (files.passwd or {}).get(name)
     assert uid is not None, f"{image}: User {name!r} is not in the image's /etc/passwd: the container cannot start"
     evidence.add(f"User {name!r} is UID {uid} in /etc/passwd; Kubernetes runAsNonRoot cannot verify a name: use "

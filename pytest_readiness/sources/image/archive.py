@@ -410,7 +410,7 @@ def layer_files(blobs: Blobs, layers: tuple[Layer, ...], names: list[str], limit
             found.errors.append((layer.where, f"unreadable layer ({type(exc).__name__}: {exc})"))
         if found.incomplete and "files in all" in found.incomplete[-1]:
             break
-    found.passwd, found.passwd_where = _passwd(tree)
+    found.passwd, found.passwd_where, found.passwd_problem = _passwd(tree, limits)
     return found
 
 
@@ -463,7 +463,7 @@ def _add_member(tar: tarfile.TarFile, member: tarfile.TarInfo, layer: Layer, tre
         tree.pop(path, None)
         return
     found.files += 1
-    keep = path in ("etc/passwd",)
+    keep = base == "passwd"  # /etc/passwd, or the file a symlinked /etc/passwd points to (usr/lib/passwd, ...)
     if _scan_worthy(path):
         found.secret_files.append((layer.file(path), f"a {base} file ({member.size} bytes)"))
     entry = _Entry(layer)
@@ -499,16 +499,22 @@ def _resolve(tree: dict[str, _Entry], path: str) -> _Entry | None:
     return None
 
 
-def _passwd(tree: dict[str, _Entry]) -> tuple[dict[str, int] | None, Location | None]:
+def _passwd(tree: dict[str, _Entry], limits: Limits) -> tuple[dict[str, int] | None, Location | None, str]:
+    """The final /etc/passwd's users; or None, and why it is there but was not read ("" when it is absent)."""
     entry = _resolve(tree, "etc/passwd")
-    if entry is None or entry.content is None:
-        return None, None
+    if entry is None:
+        return None, None, ""
+    if entry.content is None:
+        link = tree["etc/passwd"].link
+        return None, entry.layer.file("etc/passwd"), (
+            f"/etc/passwd links to /{_normal(link)}, which is not read (only files named passwd are)" if link else
+            f"/etc/passwd is larger than --readiness-image-max-file-bytes={limits.max_file_bytes}")
     users: dict[str, int] = {}
     for line in entry.content.decode("utf-8", errors="replace").splitlines():
         fields = line.split(":")
         if len(fields) >= 3 and fields[2].strip().isdigit():
             users.setdefault(fields[0], int(fields[2]))
-    return users, entry.layer.file("etc/passwd")
+    return users, entry.layer.file("etc/passwd"), ""
 
 
 def spooled_archive(chunks: Iterable[bytes], limit: int, where: str) -> IO[bytes]:

@@ -64,6 +64,15 @@ class LayerFiles:
     errors: list[tuple[Location, str]] = field(default_factory=list)  # corrupt or unreadable layers
     passwd: dict[str, int] | None = None  # from the final /etc/passwd, None when the image has none
     passwd_where: Location | None = None
+    passwd_problem: str = ""  # why an /etc/passwd the image has was not read (too large, a link to a file not kept)
+
+    @property
+    def passwd_unread(self) -> str:
+        """Why the users of /etc/passwd are unknown; "" when they are read, or when the image surely has none."""
+        if self.passwd is not None:
+            return ""
+        return "; ".join([self.passwd_problem] if self.passwd_problem else
+                         [*self.incomplete, *(f"{where}: {problem}" for where, problem in self.errors)])
 
     def summary(self) -> str:
         return (f"{self.files} files in the layers: {self.scanned} text files scanned, {self.skipped_large} over "
