@@ -54,7 +54,6 @@ from tests.image import builder
 from tests.image.conftest import Podman, podman  # noqa: F401  (fixture: the engine an engine case loads into)
 
 IMAGE_FILE = "image.toml"
-LAYER_FOLDERS = "image"  # image/<layer>/...: layer files, not repo files
 ARCHIVES = {"docker-archive": "build/image.tar", "oci-archive": "build/image-oci.tar",
             "oci-layout": "build/image-layout"}
 _TOKEN = re.compile(r"@@(IMAGE_ID|MANIFEST_DIGEST|DIFF_ID|LAYER_DIGEST|GIT_COMMIT|AGO|DATE)(?::(-?\d+))?@@")
@@ -88,7 +87,7 @@ def _layer(case: Case, spec: dict[str, Any]) -> builder.Layer:
         assert root.is_dir(), f"{case.name}: image.toml names the layer folder {spec['dir']}, which is absent"
         files |= {p.relative_to(root).as_posix(): _fake(p.read_text(encoding="utf-8")).encode()
                   for p in sorted(root.rglob("*")) if p.is_file()}
-    files |= {str(path): _fake(str(text)).encode() for path, text in spec.get("files", {}).items()}
+    files |= {str(path): str(text).encode() for path, text in spec.get("files", {}).items()}  # faked with the toml
     for path in spec.get("whiteouts", []):
         directory, _, base = str(path).rpartition("/")
         files[f"{directory}/.wh.{base}".lstrip("/")] = b""
@@ -102,7 +101,7 @@ def _layer(case: Case, spec: dict[str, Any]) -> builder.Layer:
                          sized=bool(spec.get("size_in_manifest", True)))
 
 
-def _config(spec: dict[str, Any], layers: list[builder.Layer]) -> dict[str, Any]:
+def _config(spec: dict[str, Any]) -> dict[str, Any]:
     created = str(spec.get("created", "2026-11-20T10:00:00Z"))
     history = [{"created": created, **{str(k): v for k, v in h.items()}} for h in spec.get("history", [])]
     return {"created": created, "architecture": str(spec.get("architecture", "amd64")),
@@ -128,7 +127,7 @@ def _git(project: Path, spec: dict[str, Any]) -> list[str]:
 def build(case: Case, spec: dict[str, Any], project: Path) -> BuiltImage:
     """Writes the image `spec` (the case's image.toml) describes into `project`."""
     layers = [_layer(case, layer) for layer in spec.get("layers", [])]
-    cfg = _config(spec, layers)
+    cfg = _config(spec)
     fmt = str(spec.get("format", "docker-archive"))
     assert fmt in ARCHIVES, f"{case.name}: format {fmt!r} is not one of {sorted(ARCHIVES)}"
     name = str(spec.get("name", "msft-agent:1.4.2"))
