@@ -18,6 +18,7 @@ import pytest
 
 from tests.case_azure import arm_ca, arm_ca_file, azure_clients_loaded, emulated_arm  # noqa: F401  (fixtures)
 from tests.case_folders import Case, discover
+from tests.case_image import podman  # noqa: F401  (fixture)
 from tests.conftest import ReadinessRun, run_readiness  # noqa: F401  (fixture)
 from tests.live.conftest import launch_redis, launch_service, make_token, service_secrets, stub_server, tls_files  # noqa: F401
 from tests.test_cases import emulated_cluster, http_client_loaded, kube_client_loaded, run_case  # noqa: F401  (fixtures)

@@ -27,6 +27,11 @@ A case folder holds the files of a deployment repo as they are laid out on disk,
   `azure_resource_groups`; the run gets the subscription, the emulator as --readiness-azure-arm-endpoint, its
   CA bundle and a stub `az` for --readiness-azure-credential=cli (tests/case_azure.py). IaC cases (Terraform,
   Bicep with its compiled main.json, ARM templates) are repo files and need no emulator.
+- image checks: `image.toml` describes an image (config, history, layers: files, modes, symlinks, whiteouts,
+  compression; layer folders under `image/`), built at run time as a real docker-save archive, OCI archive
+  or OCI layout in the project and passed as --readiness-image-archive (tests/case_image.py has the format);
+  a repo file (a Trivy report, a manifest) may name the image built (`@@IMAGE_ID@@`, `@@MANIFEST_DIGEST@@`,
+  `@@DIFF_ID:<n>@@`) and the clock (`@@AGO:<minutes>@@`, `@@DATE:<days>@@`).
 
 The outcome prefix is one of pass, fail, unverified, na (not applicable) or error. `benchmarks/mutants.py`
 runs a check's cases against mutants of its function; `READINESS_CASES=<ID>[,<ID>...]` limits the driver.
@@ -54,6 +59,7 @@ OUTCOMES = {"pass": "passed", "fail": "failed", "unverified": "unverified", "na"
             "error": "error"}
 META_FILES = frozenset({"expected.txt", "case.toml", "cluster.yaml", "service.toml", "stub.toml", "azure.json",
                         "azure.yaml", "azure.yml"})
+IMAGE_FILES = frozenset({"image.toml", "image"})  # the image a case builds (tests/case_image.py)
 POD_LOGS = "pod-logs"  # pod-logs/<pod>/<container>.log: what the emulator serves as that container's log
 _random = random.Random(20261202)
 _ALNUM = string.ascii_letters + string.digits
@@ -63,7 +69,7 @@ FAKE_SECRETS = {
     "@@FAKE_CLIENT_SECRET@@": "".join(_random.choices(_ALNUM, k=3)) + "8Q~" + "".join(_random.choices(_ALNUM, k=34)),
     "@@FAKE_PASSWORD@@": "".join(_random.choices(_ALNUM, k=28)),
 }
-NOT_CASED = frozenset({"manual", "image"})  # manual: attestations; image: its own suite
+NOT_CASED = frozenset({"manual"})  # manual: verified by attestation in readiness.toml (tests/verdicts)
 
 
 @dataclass(frozen=True)
@@ -118,7 +124,8 @@ class Case:
         """The repo the case lays down: its own files plus the shared ones it names."""
         found = {p.relative_to(self.folder).as_posix(): p.read_text(encoding="utf-8")
                  for p in sorted(self.folder.rglob("*")) if p.is_file() and p.name not in META_FILES
-                 and p.relative_to(self.folder).parts[0] != POD_LOGS and "__pycache__" not in p.parts}
+                 and p.relative_to(self.folder).parts[0] != POD_LOGS and "__pycache__" not in p.parts
+                 and p.relative_to(self.folder).parts[0] not in IMAGE_FILES}
         for relative, shared in self.settings.get("shared", {}).items():
             found[relative] = (SHARED / shared).read_text(encoding="utf-8")
         for token, value in FAKE_SECRETS.items():

@@ -30,6 +30,7 @@ from tests.case_folders import (
     check_functions,
     discover,
 )
+from tests.case_image import image_input, podman  # noqa: F401  (fixture: engine cases)
 from tests.conftest import ReadinessRun
 from tests.live.conftest import (  # noqa: F401  (fixtures: the live targets)
     launch_redis,
@@ -202,7 +203,8 @@ def run_case(case: Case, run_readiness: Callable[..., ReadinessRun], request: py
         args += request.getfixturevalue("emulated_cluster")(case)
     with pytest.MonkeyPatch.context() as monkeypatch:
         args += live_args(case, request, monkeypatch) + azure_args(case, request, monkeypatch)
-        return _judge(case, run_readiness(case.files(), "-k", function, *args, *case.args))
+        files, image_args = image_input(case, case.files(), request, monkeypatch)
+        return _judge(case, run_readiness(files, "-k", function, *args, *image_args, *case.args))
 
 
 def _judge(case: Case, run: ReadinessRun) -> str | None:

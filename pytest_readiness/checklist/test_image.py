@@ -13,7 +13,7 @@ from pytest_readiness.session import session_today
 from pytest_readiness.settings import Settings
 from pytest_readiness.sources.image import provenance, rules
 from pytest_readiness.sources.image.engine import ImageAbsent
-from pytest_readiness.sources.image.fixtures import ImageParam, ImageTarget
+from pytest_readiness.sources.image.fixtures import ImageParam, ImageTarget, reraise
 from pytest_readiness.sources.image.model import OCI_REVISION, OCI_SOURCE, short
 from pytest_readiness.sources.image.options import SEVERITIES
 from pytest_readiness.sources.image.refs import is_immutable_tag, parse
@@ -30,12 +30,10 @@ def _tie(target: ImageTarget, evidence: Evidence) -> None:
 
 @check("OPS-IMAGE-BUILDS")
 def test_image_builds(image_param: ImageParam, readiness_settings: Settings, evidence: Evidence) -> None:
-    if isinstance(image_param.problem, ImageAbsent):
-        pytest.fail(f"{image_param.problem.where} {image_param.problem.problem}", pytrace=False)
-    if image_param.problem is not None:
-        problem = image_param.problem
-        raise SourceError(problem.where, problem.problem) if isinstance(problem, SourceError) else problem
-    assert image_param.target is not None
+    if image_param.target is None:
+        if isinstance(image_param.problem, ImageAbsent):
+            pytest.fail(f"{image_param.problem.where} {image_param.problem.problem}", pytrace=False)
+        reraise(image_param.problem)
     image = image_param.target.image
     _tie(image_param.target, evidence)
     evidence.add(f"image {image.name}: id {image.id}, {len(image.layers)} layers, size "
@@ -69,9 +67,9 @@ def test_image_runs_as_non_root(image_target: ImageTarget, evidence: Evidence) -
     user = image.user
     evidence.add(f"image User {user!r}" if user else "image sets no User (runs as root)", image.where("User"))
     _tie(image_target, evidence)
-    run_as_user = container.effective("runAsUser") if container else None
-    run_as_non_root = container.effective("runAsNonRoot") if container else None
+    run_as_non_root = None
     if container is not None:
+        run_as_user, run_as_non_root = container.effective("runAsUser"), container.effective("runAsNonRoot")
         assert run_as_user != 0, f"{container.location}: {container.ref} sets runAsUser: 0, it runs as root"
         if isinstance(run_as_user, int) and run_as_user > 0:
             evidence.add(f"pod runAsUser {run_as_user} overrides the image's User", container.location)
@@ -85,8 +83,9 @@ def test_image_runs_as_non_root(image_target: ImageTarget, evidence: Evidence) -
     if name.isdigit():
         return
     files = image.files()
-    if files is None or (files.passwd is None and (files.incomplete or files.errors)):
-        unverified(f"{image}: User {name!r} is a name and the image's /etc/passwd could not be read")
+    unread = files.passwd_unread
+    if unread:
+        unverified(f"{image}: User {name!r} is a name and the image's /etc/passwd could not be read ({unread})")
     uid = (files.passwd or {}).get(name)
     assert uid is not None, f"{image}: User {name!r} is not in the image's /etc/passwd: the container cannot start"
     evidence.add(f"User {name!r} is UID {uid} in /etc/passwd; Kubernetes runAsNonRoot cannot verify a name: use "
@@ -107,17 +106,14 @@ def test_no_secrets_baked_in(image_target: ImageTarget, evidence: Evidence) -> N
     for where, finding in rules.metadata_secrets(image):
         evidence.finding(f"{finding.rule} ({finding.masked})", where)
     files = image.files()
-    if files is not None:
-        evidence.add(files.summary(), image.where())
-        for where, finding in files.secrets:
-            evidence.finding(f"{finding.rule} ({finding.masked})", where)
-        for where, what in files.secret_files:
-            evidence.finding(f"{what} is baked into the image", where)
-        for where, what in files.escaping_links:
-            evidence.add(what, where)
+    evidence.add(files.summary(), image.where())
+    for where, finding in files.secrets:
+        evidence.finding(f"{finding.rule} ({finding.masked})", where)
+    for where, what in files.secret_files:
+        evidence.finding(f"{what} is baked into the image", where)
+    for where, what in files.escaping_links:
+        evidence.add(what, where)
     evidence.fail_if_findings(f"{image}: secrets are baked into the image (masked)")
-    if files is None:
-        unverified(f"{image}: no secret in its metadata, but its layers' files could not be read from {image.source}")
     if files.errors:
         where, problem = files.errors[0]
         raise SourceError(str(where), problem)
@@ -210,7 +206,7 @@ def test_image_agrees_with_manifests(image_target: ImageTarget, evidence: Eviden
         evidence.finding(f"{container.ref} declares ports {sorted({p for p, _ in declared.values()})}, the image "
                          f"exposes {sorted(p for p, _ in exposed)}", container.location)
     for probe, port in rules.probe_ports(container):
-        number = declared.get(str(port), (port, "tcp"))[0] if not isinstance(port, int) else port
+        number = declared.get(str(port), (port, "tcp"))[0]
         if isinstance(port, str) and str(port) not in declared:
             evidence.finding(f"{container.ref} {probe} uses the port name {port!r}, which the container does not "
                              "declare", container.location)

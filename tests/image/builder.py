@@ -21,6 +21,7 @@ OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
 LAYER_TAR = "application/vnd.oci.image.layer.v1.tar"
+LAYER_ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd"
 
 
 def digest(data: bytes) -> str:
@@ -34,13 +35,16 @@ class Layer:
     fifos: tuple[str, ...] = ()
     compress: bool = True
     raw: bytes | None = None  # the blob as is (a bomb, a corrupt layer)
+    modes: dict[str, int] = field(default_factory=dict)  # path -> file mode (default 0o644)
+    zstd: bool = False  # zstd-compressed (application/vnd.oci.image.layer.v1.tar+zstd) instead of gzip
+    sized: bool = True  # False: its OCI descriptor omits `size` (required by the spec; some tools drop it)
 
     def tar(self) -> bytes:
         out = io.BytesIO()
         with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
             for path, data in self.files.items():
                 info = tarfile.TarInfo(path)
-                info.size, info.mode = len(data), 0o644
+                info.size, info.mode = len(data), self.modes.get(path, 0o644)
                 tar.addfile(info, io.BytesIO(data))
             for path, target in self.symlinks.items():
                 info = tarfile.TarInfo(path)
@@ -56,11 +60,15 @@ class Layer:
         if self.raw is not None:
             return self.raw
         data = self.tar()
+        if self.zstd:
+            import zstandard
+
+            return zstandard.ZstdCompressor(level=3).compress(data)
         return gzip.compress(data, mtime=0) if self.compress else data
 
     @property
     def media_type(self) -> str:
-        return LAYER_GZIP if self.compress else LAYER_TAR
+        return LAYER_ZSTD if self.zstd else LAYER_GZIP if self.compress else LAYER_TAR
 
 
 def bomb_layer(size: int = 8 * 1024**3, name: str = "app/zeros.bin") -> Layer:
@@ -135,7 +143,8 @@ def _oci_blobs(cfg: dict[str, Any], layers: Sequence[Layer]) -> tuple[dict[str, 
     for layer in layers:
         blob = layer.blob()
         blobs[digest(blob)] = blob
-        descriptors.append({"mediaType": layer.media_type, "digest": digest(blob), "size": len(blob)})
+        descriptors.append({"mediaType": layer.media_type, "digest": digest(blob),
+                            **({"size": len(blob)} if layer.sized else {})})
     manifest = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": {
         "mediaType": OCI_CONFIG, "digest": digest(config_bytes), "size": len(config_bytes)},
         "layers": descriptors}).encode()

@@ -55,7 +55,7 @@ def test_gzip_and_uncompressed_layers_both_read(tmp_path: Path) -> None:
     builder.oci_layout(tmp_path / "layout", builder.config(), layers)
     image = read_archive(tmp_path / "layout")
     assert [layer.media_type.rsplit(".", 1)[1] for layer in image.layers] == ["tar+gzip", "tar"]
-    assert image.files().files == 2  # type: ignore[union-attr]
+    assert image.files().files == 2
 
 
 def test_a_later_layer_deleting_passwd_wins(tmp_path: Path) -> None:
@@ -211,3 +211,59 @@ def test_the_time_limit_stops_reading_and_says_which_option(tmp_path: Path) -> N
     files = read_archive(path, limits=Limits(timeout=0)).files()
     assert files is not None and files.incomplete
     assert "--readiness-image-timeout=0s" in files.incomplete[0]
+
+
+def test_zstd_layers_are_read_like_gzip_ones(tmp_path: Path) -> None:
+    layers = [Layer({"etc/passwd": PASSWD}, zstd=True),
+              Layer({"app/.env": b"DB_PASSWORD=Vq7kP2mWLx9sR4tZ\n", "app/main.py": b"print(1)\n"}, zstd=True)]
+    path = tmp_path / "oci.tar"
+    builder.oci_archive(path, builder.config(), layers)
+    image = read_archive(path)
+    assert [layer.media_type for layer in image.layers] == [builder.LAYER_ZSTD] * 2
+    files = image.files()
+    assert not files.incomplete and not files.errors
+    assert files.passwd == {"root": 0, "agent": 10001} and files.files == 3
+    assert [(str(where), f.rule) for where, f in files.secrets] == [
+        (f"image layer 2 {image.layers[1].digest[:19]} /app/.env", "generic-password-assignment")]
+
+
+def test_a_zstd_layer_bomb_stops_at_the_byte_limit(tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    import zstandard
+
+    info = tarfile.TarInfo("app/zeros.bin")
+    info.size = 1024**3
+    out = io.BytesIO()
+    with zstandard.ZstdCompressor(level=1).stream_writer(out, closefd=False) as writer:
+        writer.write(info.tobuf(format=tarfile.GNU_FORMAT))
+        chunk = b"\0" * (64 * 1024 * 1024)
+        for _ in range(info.size // len(chunk)):
+            writer.write(chunk)
+    assert out.tell() < 1024 * 1024  # a GiB of zeros, well under a MiB on disk
+    path = tmp_path / "oci.tar"
+    builder.oci_archive(path, builder.config(), [Layer({"etc/passwd": PASSWD}), Layer(raw=out.getvalue())])
+    started = time.monotonic()
+    files = read_archive(path, limits=Limits(max_layer_bytes=50_000_000)).files()
+    assert time.monotonic() - started < 30
+    assert files.incomplete and "--readiness-image-max-layer-bytes=50000000" in files.incomplete[0]
+    assert files.passwd == {"root": 0, "agent": 10001}
+
+
+def test_without_the_zstandard_package_a_zstd_layer_is_named_as_not_read(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "oci.tar"
+    builder.oci_archive(path, builder.config(), [Layer({"etc/passwd": PASSWD}), Layer({"app/a": b"a\n"}, zstd=True)])
+    script = ("import sys; sys.modules['zstandard'] = None  # an environment without the package\n"
+              "from pathlib import Path\nfrom pytest_readiness.sources.image.archive import read_archive\n"
+              "image = read_archive(Path(sys.argv[1]))\nfiles = image.files()\n"
+              "print(image.layers[1].digest); print(files.passwd); print(files.incomplete)\n")
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=60,
+                          check=True)
+    digest, passwd, incomplete = done.stdout.splitlines()
+    assert passwd == "{'root': 0, 'agent': 10001}"
+    assert f"image layer 2 {digest[:19]}: zstd-compressed layers are not read without the zstandard package" in (
+        incomplete)

@@ -1,7 +1,7 @@
 """Read an image from a `docker save` archive, an OCI image layout directory or an OCI archive.
 
 Nothing is extracted to disk and no link is followed: archives are read with tarfile, layers are
-streamed (gzip or uncompressed) and bounded in bytes, files and time, and metadata files in size.
+streamed (gzip, zstd or uncompressed) and bounded in bytes, files and time, and metadata files in size.
 """
 
 from __future__ import annotations
@@ -342,7 +342,8 @@ class _Bounded:
         data = self.stream.read(size)
         self.count += len(data)
         if self.count > self.limit:
-            raise LimitReached(f"more than {self.limit} uncompressed bytes")
+            raise LimitReached(f"more than --readiness-image-max-layer-bytes={self.limit} uncompressed bytes: the "
+                               "rest of the layer was not read")
         return data
 
 
@@ -351,8 +352,12 @@ def _decompressed(raw: IO[bytes]) -> tuple[IO[bytes] | None, str]:
     rest = _Prefixed(head, raw)
     if head.startswith(GZIP_MAGIC):
         return gzip.GzipFile(fileobj=rest, mode="rb"), "gzip"  # type: ignore[call-overload]
-    if head.startswith(ZSTD_MAGIC):
-        return None, "zstd"
+    if head.startswith(ZSTD_MAGIC):  # application/vnd.oci.image.layer.v1.tar+zstd (buildx compression=zstd)
+        try:
+            import zstandard
+        except ImportError:
+            return None, "zstd"
+        return zstandard.ZstdDecompressor().stream_reader(rest, read_across_frames=True), "zstd"  # type: ignore[arg-type]
     return rest, "tar"  # type: ignore[return-value]
 
 
@@ -405,7 +410,7 @@ def layer_files(blobs: Blobs, layers: tuple[Layer, ...], names: list[str], limit
             found.errors.append((layer.where, f"unreadable layer ({type(exc).__name__}: {exc})"))
         if found.incomplete and "files in all" in found.incomplete[-1]:
             break
-    found.passwd, found.passwd_where = _passwd(tree)
+    found.passwd, found.passwd_where, found.passwd_problem = _passwd(tree, limits)
     return found
 
 
@@ -413,7 +418,8 @@ def _read_layer(raw: IO[bytes], layer: Layer, tree: dict[str, _Entry], found: La
                 deadline: float) -> None:
     stream, compression = _decompressed(raw)
     if stream is None:
-        found.incomplete.append(f"{layer.where}: {compression}-compressed layers are not read")
+        found.incomplete.append(f"{layer.where}: {compression}-compressed layers are not read without the "
+                                "zstandard package (pip install zstandard)")
         return
     bounded = _Bounded(stream, limits.max_layer_bytes)
     layer_limit = (f"more than --readiness-image-max-layer-bytes={limits.max_layer_bytes} uncompressed bytes: the "
@@ -457,7 +463,7 @@ def _add_member(tar: tarfile.TarFile, member: tarfile.TarInfo, layer: Layer, tre
         tree.pop(path, None)
         return
     found.files += 1
-    keep = path in ("etc/passwd",)
+    keep = base == "passwd"  # /etc/passwd, or the file a symlinked /etc/passwd points to (usr/lib/passwd, ...)
     if _scan_worthy(path):
         found.secret_files.append((layer.file(path), f"a {base} file ({member.size} bytes)"))
     entry = _Entry(layer)
@@ -493,16 +499,22 @@ def _resolve(tree: dict[str, _Entry], path: str) -> _Entry | None:
     return None
 
 
-def _passwd(tree: dict[str, _Entry]) -> tuple[dict[str, int] | None, Location | None]:
+def _passwd(tree: dict[str, _Entry], limits: Limits) -> tuple[dict[str, int] | None, Location | None, str]:
+    """The final /etc/passwd's users; or None, and why it is there but was not read ("" when it is absent)."""
     entry = _resolve(tree, "etc/passwd")
-    if entry is None or entry.content is None:
-        return None, None
+    if entry is None:
+        return None, None, ""
+    if entry.content is None:
+        link = tree["etc/passwd"].link
+        return None, entry.layer.file("etc/passwd"), (
+            f"/etc/passwd links to /{_normal(link)}, which is not read (only files named passwd are)" if link else
+            f"/etc/passwd is larger than --readiness-image-max-file-bytes={limits.max_file_bytes}")
     users: dict[str, int] = {}
     for line in entry.content.decode("utf-8", errors="replace").splitlines():
         fields = line.split(":")
         if len(fields) >= 3 and fields[2].strip().isdigit():
             users.setdefault(fields[0], int(fields[2]))
-    return users, entry.layer.file("etc/passwd")
+    return users, entry.layer.file("etc/passwd"), ""
 
 
 def spooled_archive(chunks: Iterable[bytes], limit: int, where: str) -> IO[bytes]:

@@ -58,9 +58,7 @@ def read_engine(ref: str, limits: Limits) -> Image:
         try:
             spool = spooled_archive(client.api.get_image(ref), limits.max_layer_bytes, where)
             saved = read_blobs(TarBlobs(None, f"{where} save {ref}", fileobj=spool), ref, limits)
-            files = saved.files()
-            assert files is not None
-            return files
+            return saved.files()
         except SourceError as exc:
             return LayerFiles(errors=[(image.where(), exc.problem)])
         except Exception as exc:

@@ -8,6 +8,7 @@ Nothing is read and no engine is contacted unless --readiness-image or --readine
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NoReturn
 
 import pytest
 
@@ -121,15 +122,19 @@ def image_param(request: pytest.FixtureRequest) -> ImageParam:
     return param
 
 
+def reraise(problem: Exception | None) -> NoReturn:
+    """Raise why the image is missing again: Unverified as is, a SourceError afresh (the cached one carries a
+    deep traceback)."""
+    if isinstance(problem, SourceError):
+        raise SourceError(problem.where, problem.problem) from None
+    raise problem if problem is not None else AssertionError("an image parameter with neither image nor problem")
+
+
 @pytest.fixture
 def image_target(image_param: ImageParam) -> ImageTarget:
     """The image and the container that deploys it; unverified without an image, an error if unreadable."""
-    if image_param.problem is not None:
-        problem = image_param.problem
-        if isinstance(problem, SourceError):  # a fresh one: the cached error carries a deep traceback
-            raise SourceError(problem.where, problem.problem) from None
-        raise problem
-    assert image_param.target is not None
+    if image_param.target is None:
+        reraise(image_param.problem)
     return image_param.target
 
 

@@ -64,6 +64,15 @@ class LayerFiles:
     errors: list[tuple[Location, str]] = field(default_factory=list)  # corrupt or unreadable layers
     passwd: dict[str, int] | None = None  # from the final /etc/passwd, None when the image has none
     passwd_where: Location | None = None
+    passwd_problem: str = ""  # why an /etc/passwd the image has was not read (too large, a link to a file not kept)
+
+    @property
+    def passwd_unread(self) -> str:
+        """Why the users of /etc/passwd are unknown; "" when they are read, or when the image surely has none."""
+        if self.passwd is not None:
+            return ""
+        return "; ".join([self.passwd_problem] if self.passwd_problem else
+                         [*self.incomplete, *(f"{where}: {problem}" for where, problem in self.errors)])
 
     def summary(self) -> str:
         return (f"{self.files} files in the layers: {self.scanned} text files scanned, {self.skipped_large} over "
@@ -138,10 +147,11 @@ class Image:
         found = {self.id, self.manifest_digest, *(d.rpartition("@")[2] for d in self.repo_digests)}
         return {d for d in found if d}
 
-    def files(self) -> LayerFiles | None:
-        """The layers' files, read on first use; None when the source cannot read layers."""
-        if self._files is None and self.read_files is not None:
-            self._files = self.read_files()
+    def files(self) -> LayerFiles:
+        """The layers' files, read on first use; an image whose source cannot read layers has none, and says so."""
+        if self._files is None:
+            self._files = self.read_files() if self.read_files is not None else LayerFiles(
+                incomplete=[f"its layers' files cannot be read from {self.source}"])
         return self._files
 
     def __str__(self) -> str:
