@@ -108,6 +108,7 @@ class _Apply(ast.NodeTransformer):
         return node
 
     def visit_Assert(self, node: ast.Assert) -> ast.AST:
+        self.generic_visit(node)  # an `x if c else y` in the assertion or its message is a mutant point too
         if id(node) == self.chosen and self.mutant.kind == "assert-removed":
             return ast.Pass()
         return node
