@@ -6,13 +6,15 @@ A case folder holds the files of a deployment repo as they are laid out on disk,
 - `expected.txt`: lines that must each appear in the check's report (its failure or skip message; for a
   passing case, the evidence its JUnit properties carry); a line starting with `!` must not appear;
 - `case.toml`: `args` (extra command-line arguments, e.g. `["--readiness-strict"]`), `target` (the one
-  result the case is about, when the check yields one per object) and `[shared]`, a
-  table of repo path -> a file in `tests/cases/_shared/` copied there (material several cases use);
+  result the case is about, when the check yields one per object), `git = true` (the project is a git work
+  tree, `git init` before the files are written, so its `.gitignore` decides what the repo source lists) and
+  `[shared]`, a table of repo path -> a file in `tests/cases/_shared/` copied there (material several cases use);
 - `cluster.yaml`: live objects (with status) the loopback Kubernetes API emulator serves for the run, after
   the shared snapshot files case.toml lists in `cluster = [...]`; such a case runs with
   `--readiness-kubeconfig` pointing at the emulator. `@@AGO:<minutes>@@` in a snapshot is the UTC time that
   long before the run (restarts are judged against the real clock); `pod-logs/<pod>/<container>.log` is a
-  container's log; `deny = ["get pods/log", "list events"]` in case.toml makes those requests a 403.
+  container's log; `deny = ["get pods/log", "list events"]` in case.toml makes the emulator answer those
+  requests 403, as RBAC would.
 - live checks: `[service]` in case.toml starts the reference service (conftest_examples/reference_service)
   with the agent config `service.toml` (`https`, `users`: env vars each set to a fresh user's token, `keys`:
   env vars set to the service's API key, `warm`: [misses, hits] of questions asked first); `stub.toml`

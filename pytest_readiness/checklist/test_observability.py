@@ -208,7 +208,6 @@ def test_sample_rate(request: pytest.FixtureRequest, evidence: Evidence) -> None
                 not_applicable("no agent config and no container exports traces; OBS-TRACING reports that")
             pytest.fail(f"containers export traces but none sets {SAMPLER_VAR}/{SAMPLER_ARG_VAR}: every trace is "
                         f"kept; {SEED_SAMPLE_ADVICE}", pytrace=False)
-    assert config is not None
     value: Any = config.get(key)
     evidence.add(config.describe(key))
     if value is None:

@@ -464,7 +464,7 @@ def test_no_secrets_in_configmaps(manifests: ObjectSet, readiness_settings: Sett
         evidence.add(f"{config_map.ref}: {len(data)} keys", config_map.location)
         for key, value in data.items():
             where = data_key_line(readiness_settings, config_map, "data", str(key))
-            text = "" if value is None else str(value)
+            text = str(value)  # a null value reads "None", a placeholder to the scanner
             if "\n" in text:
                 first_line = (where.line or 0) + 1
                 found += _scan(text, where.path, first_line)
@@ -485,8 +485,7 @@ def test_no_literal_secret_env(container: Container, readiness_settings: Setting
         name = str(env.get("name", ""))
         if "valueFrom" in env or env.get("value") is None:
             ref = env.get("valueFrom") or {}
-            evidence.add(f"{container.ref} env {name} from {next(iter(ref), '?') if isinstance(ref, Mapping) else '?'}",
-                         container.location)
+            evidence.add(f"{container.ref} env {name} from {next(iter(ref), '?')}", container.location)
             continue
         where = env_line(readiness_settings, container, env)
         hits = _scan(f"{name}={env['value']}", where.path, where.line or 1, DEPLOYED)
@@ -690,6 +689,19 @@ def _exposed_service_findings(service: KubeObject, evidence: Evidence) -> bool:
     return False
 
 
+def _route_findings(route: KubeObject, evidence: Evidence) -> None:
+    if not edge.route_tls(route):
+        return evidence.finding(f"{route.ref} has no spec.tls.termination: it serves plain HTTP", route.location)
+    tls = route.spec["tls"]
+    insecure = tls.get("insecureEdgeTerminationPolicy")
+    evidence.add(f"{route.ref}: tls termination {tls['termination']}, insecureEdgeTerminationPolicy {insecure}",
+                 route.location)
+    if str(insecure).lower() == "allow":
+        evidence.finding(f"{route.ref} sets spec.tls.insecureEdgeTerminationPolicy: Allow, so plain HTTP is "
+                         "served too (set Redirect or None)", route.location)
+    return None
+
+
 @check("SEC-INGRESS-TLS")
 def test_ingress_serves_tls(manifests: ObjectSet, evidence: Evidence) -> None:
     ingresses, gateways = manifests.of_kind("Ingress"), edge.gateways(manifests)
@@ -702,8 +714,7 @@ def test_ingress_serves_tls(manifests: ObjectSet, evidence: Evidence) -> None:
     for gateway in gateways:
         _gateway_findings(gateway, evidence)
     for route in routes:
-        if not edge.route_tls(route):
-            evidence.finding(f"{route.ref} has no spec.tls.termination: it serves plain HTTP", route.location)
+        _route_findings(route, evidence)
     unknown = [s for s in services if not _exposed_service_findings(s, evidence)]
     evidence.fail_if_findings("traffic enters the cluster without TLS")
     if unknown:

@@ -1,0 +1,3 @@
+import os
+
+REDIS_PASSWORD = os.environ["REDIS_PASSWORD"]
