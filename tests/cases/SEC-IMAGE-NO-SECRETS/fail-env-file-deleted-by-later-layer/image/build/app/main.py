@@ -1,0 +1,3 @@
+from agent_service.app import main
+
+main()
