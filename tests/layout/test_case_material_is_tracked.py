@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+CACHES = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis"}  # made by running tools
 IN_A_WORK_TREE = shutil.which("git") is not None and (ROOT / ".git").exists()
 
 
@@ -21,7 +22,7 @@ def test_no_file_of_a_case_folder_or_example_is_ignored_by_git() -> None:
     listed = subprocess.run(
         ["git", "ls-files", "--others", "--ignored", "--exclude-standard", "--", "tests/cases", "conftest_examples"],
         cwd=ROOT, capture_output=True, text=True, check=True).stdout.splitlines()
-    ignored = [path for path in listed if "__pycache__" not in path and not path.endswith((".pyc", ".pyo"))]
+    ignored = [path for path in listed if not CACHES.intersection(Path(path).parts)]
     assert ignored == [], f"git ignores these, so a clean clone lacks them: git add -f {' '.join(ignored)}"
 
 
