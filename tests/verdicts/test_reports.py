@@ -224,7 +224,7 @@ def test_no_report_shows_a_planted_secret(verdict, pytester: pytest.Pytester) ->
                          "EndpointSuffix=core.windows.net")
     files = {
         "conftest.py": (REPO_ROOT / "tests" / "verdicts" / "conftest.py").read_text().split("ORG_CHECKS = '''")[1]
-        .split("'''")[0] + SECRET_CHECK.format(github=s["github"], openai=s["openai"], client_secret=s["client_secret"]),
+        .split("'''")[0] + SECRET_CHECK.format(**s),
         "config/agent.toml": f"""
             [agent.llm]
             endpoint = "https://contoso.openai.azure.com/"

@@ -27,21 +27,40 @@ SELECTOR_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
 UNNAMED_KINDS = ("Kustomization",)
 
 
+def node_problems(node: yaml.Node, display: str) -> list[tuple[str, Location]]:
+    """What `document_problems` says of one composed document."""
+    where = Location(display, node.start_mark.line + 1)
+    if isinstance(node, yaml.ScalarNode) and node.value in ("", "null", "~"):
+        return []
+    if not isinstance(node, yaml.MappingNode):
+        return [("the document is not a mapping (a Kubernetes object)", where)]
+    keys = {str(k.value) for k, _ in node.value}
+    missing = [k for k in ("apiVersion", "kind") if k not in keys]
+    if missing and (keys & {"metadata", "spec", "data"} or len(missing) == 1):
+        return [(f"the object has no {' and no '.join(missing)}", where)]
+    return []
+
+
+# display -> (text, its document problems), filled by the manifests source as it parses each file, so
+# OPS-MANIFESTS-VALID does not parse every manifest a second time. A pure function of the text: a file
+# whose text changed is parsed again.
+_parsed: dict[str, tuple[str, list[tuple[str, Location]]]] = {}
+
+
+def remember_document_problems(display: str, text: str, problems: list[tuple[str, Location]]) -> None:
+    _parsed[display] = (text, problems)
+
+
 def document_problems(path: Path, display: str) -> Iterator[tuple[str, Location]]:
     """Documents the manifests source skips silently: not a mapping, or no apiVersion/kind."""
     try:
-        nodes = yaml_reader.compose_all(reading.read_text(path, display))
-        for node in nodes:
-            where = Location(display, node.start_mark.line + 1) if node is not None else Location(display)
-            if node is None or (isinstance(node, yaml.ScalarNode) and node.value in ("", "null", "~")):
-                continue
-            if not isinstance(node, yaml.MappingNode):
-                yield "the document is not a mapping (a Kubernetes object)", where
-                continue
-            keys = {str(k.value) for k, _ in node.value}
-            missing = [k for k in ("apiVersion", "kind") if k not in keys]
-            if missing and (keys & {"metadata", "spec", "data"} or len(missing) == 1):
-                yield f"the object has no {' and no '.join(missing)}", where
+        text = reading.read_text(path, display)
+        known = _parsed.get(display)
+        if known is not None and known[0] == text:
+            yield from known[1]
+            return
+        for node in yaml_reader.compose_all(text):
+            yield from node_problems(node, display)
     except (reading.Unreadable, yaml.YAMLError):
         return  # reported by the manifests source as a parse problem
 
