@@ -159,6 +159,8 @@ def bench_size(size: Size, work: Path, repeat: int, exe: Path | None, xdist: boo
         tools["pytest-readiness (baseline)"] = (PLUGIN, {**user_env(), "PYTHONPATH": str(baseline)})
     if xdist:
         tools["pytest-readiness -n 2"] = ([*PLUGIN, "-n", "2"], None)
+        if baseline is not None:
+            tools["pytest-readiness (baseline) -n 2"] = ([*PLUGIN, "-n", "2"], tools["pytest-readiness (baseline)"][1])
     if exe is not None:
         tools[f"checkov {CHECKOV_VERSION}"] = (checkov_command(exe, repo), checkov_env())
     results: dict[str, list[Measure]] = {name: [] for name in tools}

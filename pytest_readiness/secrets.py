@@ -437,13 +437,16 @@ _SECRET_DATA_ENTRY = _compile(rf"""^[ \t]+(?P<kq>["']?)(?P<key>[\w.\-]+)(?P=kq):
 _PLAIN_SECRET_FIELDS = {("Secret", "data"), ("Secret", "stringData")}
 
 
+_SECRET_DATA_NEEDLES = ("secret",)
+
+
 def _kubernetes_secret_data(text: str, lowered: str, context: ScanContext) -> Iterator[_Hit]:
     """Literal values under `data`/`stringData` of a Kubernetes Secret manifest kept in the repo.
 
     Every entry of a Secret's data, and of a SealedSecret's `encryptedData`, is claimed here, so the
     generic rules do not judge base64 or ciphertext by its looks.
     """
-    if "secret" not in lowered:
+    if not any(needle in lowered for needle in _SECRET_DATA_NEEDLES):
         return
     bounds = [0] + [m.start() for m in _YAML_DOCUMENT_SEPARATOR.finditer(text)] + [len(text)]
     for start, end in pairwise(bounds):
@@ -496,6 +499,29 @@ _DETECTORS: list[Callable[[str, str, ScanContext], Iterator[_Hit]]] = [
         for pattern in _assignment_patterns(_SECRETISH)
     ),
 ]
+
+
+def _gate_needles() -> tuple[str, ...] | None:
+    """Every detector's needles: a text holding none of them holds nothing any detector reports.
+    None when some detector has no needles (then no text can be ruled out)."""
+    found: list[str] = []
+    for detector in _DETECTORS:
+        needles = _SECRET_DATA_NEEDLES if detector is _kubernetes_secret_data else getattr(detector, "needles", ())
+        if not needles:
+            return None
+        found += needles
+    # Only the shortest: "key" occurs wherever "accountkey=" does.
+    return tuple(n for n in dict.fromkeys(found) if not any(m != n and m in n for m in found))
+
+
+_GATE_NEEDLES = _gate_needles()
+
+
+def could_hold_secret(lowered: str) -> bool:
+    """The cheap test before the full scan: False only when no detector could match `lowered` (lower-case text)."""
+    return _GATE_NEEDLES is None or any(needle in lowered for needle in _GATE_NEEDLES)
+
+
 _COMMENT_LINE = re.compile(r"^[ \t]*(?:#|//|/\*|\*|;|<!--|REM\b|::)")
 _FENCE = re.compile(r"^[ \t]*(```|~~~)[^\n]*\n(?P<body>.*?)^[ \t]*\1[ \t]*$", re.MULTILINE | re.DOTALL)
 
@@ -517,6 +543,8 @@ def _hits(text: str, context: ScanContext = ScanContext()) -> list[_Hit]:
     for offset, segment in _segments(text, context):
         accepted: list[_Hit] = []
         lowered = segment.lower()
+        if not could_hold_secret(lowered):
+            continue
         for detector in _DETECTORS:
             for hit in detector(segment, lowered, context):
                 if not any(hit.value_start < o.value_end and o.value_start < hit.value_end for o in accepted):

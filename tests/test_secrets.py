@@ -14,7 +14,8 @@ from pathlib import Path
 import jwt
 import pytest
 
-from pytest_readiness.secrets import SecretFinding, is_placeholder, mask, mask_in_text, scan_text
+from pytest_readiness import secrets
+from pytest_readiness.secrets import SecretFinding, could_hold_secret, is_placeholder, mask, mask_in_text, scan_text
 
 ALNUM = string.ascii_letters + string.digits
 BASE64 = ALNUM + "+/"
@@ -177,6 +178,37 @@ def test_mask_in_text_replaces_the_secret(path: str, text: str, rule: str, line:
     assert masked == text.replace(secret, mask(secret))
     assert_shows_at_most_the_head(masked, secret)
     assert mask_in_text(masked) == masked
+
+
+@pytest.mark.parametrize(("path", "text", "rule", "line", "secret"), POSITIVES)
+def test_the_needle_gate_lets_every_secret_through_alone_and_in_its_text(
+    path: str, text: str, rule: str, line: int, secret: str
+) -> None:
+    assert could_hold_secret(text.lower())
+    assert could_hold_secret(text.upper().lower())
+    if mask_in_text(secret) != secret:  # a secret that its shape alone gives away is masked without context
+        assert could_hold_secret(secret.lower())
+
+
+def test_every_detectors_needles_are_covered_by_the_gate() -> None:
+    """The gate rules a text out only when no detector's needle occurs in it: each needle must contain one."""
+    gate = secrets._GATE_NEEDLES
+    assert gate is not None
+    for detector in secrets._DETECTORS:
+        needles = secrets._SECRET_DATA_NEEDLES if detector is secrets._kubernetes_secret_data else detector.needles
+        assert needles, f"{detector} has no needles, so the gate would have to pass every text"
+        assert all(any(g in needle for g in gate) for needle in needles), detector
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Deployment/msft-agent: replicas=3", "deployment/kubernetes/deployment.yaml:12", "image acr.io/app:1.4.2",
+     "runs as uid 10001 (runAsNonRoot: true)", ""],
+)
+def test_text_the_gate_rules_out_is_returned_unchanged(text: str) -> None:
+    assert not could_hold_secret(text.lower())
+    assert mask_in_text(text) == text
+    assert scan_text(text, "deployment/kubernetes/app.yaml") == []
 
 
 NEGATIVES = [

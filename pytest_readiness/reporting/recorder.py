@@ -36,9 +36,16 @@ LOG_ATTRIBUTE = "readiness_log"
 _FAILURE_EXCEPTIONS = (AssertionError, pytest.fail.Exception, SourceError)
 
 
+CHECK_KEY = pytest.StashKey["Check | None"]()
+
+
 def check_of(item: pytest.Item) -> Check | None:
-    marker = item.get_closest_marker("readiness")
-    return lookup(str(marker.args[0])) if marker and marker.args else None
+    """The check an item runs (None for another test), looked up once and kept on the item: the hooks
+    ask for it several times per item."""
+    if CHECK_KEY not in item.stash:
+        marker = item.get_closest_marker("readiness")
+        item.stash[CHECK_KEY] = lookup(str(marker.args[0])) if marker and marker.args else None
+    return item.stash[CHECK_KEY]
 
 
 def target_of(item: pytest.Item, check: Check) -> str:
@@ -221,8 +228,10 @@ class ReadinessRuntime:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         """In the process that ran the check: the result travels on the report, which tells the same story."""
         report = yield
+        if call.when == "teardown" or RESULT_KEY in item.stash:
+            return report
         check = check_of(item)
-        if check is None or call.when == "teardown" or RESULT_KEY in item.stash:
+        if check is None:
             return report
         status = _status(report, call)
         if status is None:
@@ -273,16 +282,17 @@ class ReadinessRuntime:
     def _shape_report(self, report: pytest.TestReport, item: pytest.Item, check: Check, result: CheckResult,
                       exc: BaseException | None) -> None:
         """The pytest report tells the same story as the result, and shows no secret."""
+        log = _longrepr(check, result)
         if result.status is Status.WAIVED:
             report.outcome = "skipped"
             report.wasxfail = str(result.waiver)  # type: ignore[attr-defined]
             report.readiness_waived = True  # type: ignore[attr-defined]
-            report.longrepr = _longrepr(check, result)
+            report.longrepr = log
         elif report.skipped and isinstance(report.longrepr, tuple):
             where = item.location
             report.longrepr = (where[0], (where[1] or 0) + 1, f"{result.status.value}: {result.message}")
         elif result.status.counts_as_failure and isinstance(exc, _FAILURE_EXCEPTIONS):
-            report.longrepr = _longrepr(check, result)
+            report.longrepr = log
         elif report.failed:  # an unexpected exception: keep pytest's traceback unless it must change
             original = str(report.longrepr)
             text = original if result.message in original else f"{original}\n{result.message}"
@@ -291,7 +301,7 @@ class ReadinessRuntime:
         report.sections = [(title, mask_in_text(content)) for title, content in report.sections]
         if result.status is Status.PASSED and result.evidence:  # -rP / -rA show it in "PASSES"
             report.sections.append((EVIDENCE_SECTION, "\n".join(str(e) for e in result.evidence)))
-        setattr(report, LOG_ATTRIBUTE, _longrepr(check, result))  # the HTML row's log
+        setattr(report, LOG_ATTRIBUTE, log)  # the HTML row's log
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str] | None:

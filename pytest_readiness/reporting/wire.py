@@ -10,6 +10,7 @@ names of its object (an Azure resource's ARM id, which a waiver may name).
 from __future__ import annotations
 
 from dataclasses import asdict
+from functools import lru_cache
 from typing import Any
 
 from pytest_readiness.catalog import Check
@@ -36,12 +37,16 @@ def _workload(obj: KubeObject) -> dict[str, Any]:
     return {"body": body, "location": _location(obj.location), "origin": obj.origin}
 
 
+@lru_cache(maxsize=1024)
+def _check(check: Check) -> dict[str, Any]:
+    """A check's metadata as JSON-safe types, made once per check (every item of a check carries it)."""
+    return asdict(check)
+
+
 def dump(result: CheckResult, workload: KubeObject | None) -> dict[str, Any]:
     """The payload of a result not yet waived (status, message, evidence) and its workload."""
-    check = asdict(result.check)
-    check["seed"] = list(result.check.seed)
     return {
-        "check": check,
+        "check": {**_check(result.check), "seed": list(result.check.seed)},
         "nodeid": result.nodeid,
         "target": result.target,
         "status": result.status.value,

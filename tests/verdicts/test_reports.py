@@ -208,6 +208,13 @@ def test_vcheck_leaky(repo, evidence: Evidence) -> None:
 @check("ORG-NO-LEAK-SKIP", title="Leaks in skip reasons are masked", category="security", priority="low")
 def test_vcheck_leaky_skip(evidence: Evidence) -> None:
     unverified("token {github} was given")
+
+
+@check("ORG-NO-LEAK-PASS", title="Leaks in a pass's evidence are masked", category="security", priority="low")
+def test_vcheck_leaky_pass(evidence: Evidence) -> None:
+    evidence.add("{github}")  # bare, with nothing around them that names a secret
+    evidence.add("{openai}", "deployment/kubernetes/configmap.yaml:6")
+    evidence.add("seen {client_secret} in app.yaml")
 '''
 
 
@@ -217,7 +224,7 @@ def test_no_report_shows_a_planted_secret(verdict, pytester: pytest.Pytester) ->
                          "EndpointSuffix=core.windows.net")
     files = {
         "conftest.py": (REPO_ROOT / "tests" / "verdicts" / "conftest.py").read_text().split("ORG_CHECKS = '''")[1]
-        .split("'''")[0] + SECRET_CHECK.format(github=s["github"]),
+        .split("'''")[0] + SECRET_CHECK.format(**s),
         "config/agent.toml": f"""
             [agent.llm]
             endpoint = "https://contoso.openai.azure.com/"
@@ -256,6 +263,7 @@ def test_no_report_shows_a_planted_secret(verdict, pytester: pytest.Pytester) ->
     }
     run = verdict(files, *OUTPUTS, "-rA")
     assert run.status("ORG-NO-LEAK") == "waived" and run.status("ORG-NO-LEAK-SKIP") == "unverified"
+    assert run.status("ORG-NO-LEAK-PASS") == "passed"  # its evidence is in -rA's PASSES and every report
     assert run.status("SEC-RATE-LIMIT") == "failed"
     outputs = {
         "terminal": run.output,

@@ -19,7 +19,7 @@ import yaml
 from pytest_readiness.api import Unverified
 from pytest_readiness.results import Location
 from pytest_readiness.sources import reading, yaml_reader
-from pytest_readiness.sources.kube import rendering, shapes
+from pytest_readiness.sources.kube import rendering, shapes, validation
 from pytest_readiness.sources.kube.model import KubeObject, ObjectSet, ParseProblem
 from pytest_readiness.sources.kube.rendering import Display, HelmOptions, KustomizeTree
 
@@ -97,13 +97,19 @@ def parse_text(text: str, display: str, limits: yaml_reader.YamlLimits = yaml_re
     """The Kubernetes objects of a YAML stream; a wrongly shaped or refused document is a problem at its line,
     and the other documents are still read. A syntax error ends the stream at its line."""
     found: list[KubeObject | ParseProblem] = []
+    # What OPS-MANIFESTS-VALID's document check says, from the same parse: up to the first refused document.
+    document_problems: list[tuple[str, Location]] = []
+    stopped = False
     try:
         for document in yaml_reader.documents(text, limits):
             if isinstance(document, yaml_reader.Refused):
                 line, problem = yaml_reader.problem_of(document)
                 found.append(ParseProblem(Location(display, line), f"YAML not read: {problem}"))
+                stopped = True  # that check stops at a refused document
                 continue
             node, data = document
+            if not stopped:
+                document_problems += validation.node_problems(node, display)
             if not _is_kube_object(data):
                 continue
             if str(data["kind"]).endswith("List") and isinstance(data.get("items"), list):
@@ -115,6 +121,8 @@ def parse_text(text: str, display: str, limits: yaml_reader.YamlLimits = yaml_re
     except yaml.YAMLError as exc:
         line, problem = yaml_reader.problem_of(exc)
         found.append(ParseProblem(Location(display, line), f"invalid YAML: {problem}"))
+    if limits == yaml_reader.DEFAULT_LIMITS:
+        validation.remember_document_problems(display, text, document_problems)
     return ([o for o in found if isinstance(o, KubeObject)], [p for p in found if isinstance(p, ParseProblem)])
 
 

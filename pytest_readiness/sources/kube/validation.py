@@ -3,6 +3,7 @@ object, invalid names, labels and ports, selectors that select nothing, duplicat
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -13,7 +14,7 @@ import yaml
 from pytest_readiness.results import Location
 from pytest_readiness.sources import reading, yaml_reader
 from pytest_readiness.sources.common import port_number
-from pytest_readiness.sources.kube.model import KubeObject, Workload, selector_matches
+from pytest_readiness.sources.kube.model import KubeObject, Workload, mapping_at, selector_matches
 
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -26,21 +27,40 @@ SELECTOR_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
 UNNAMED_KINDS = ("Kustomization",)
 
 
+def node_problems(node: yaml.Node, display: str) -> list[tuple[str, Location]]:
+    """What `document_problems` says of one composed document."""
+    where = Location(display, node.start_mark.line + 1)
+    if isinstance(node, yaml.ScalarNode) and node.value in ("", "null", "~"):
+        return []
+    if not isinstance(node, yaml.MappingNode):
+        return [("the document is not a mapping (a Kubernetes object)", where)]
+    keys = {str(k.value) for k, _ in node.value}
+    missing = [k for k in ("apiVersion", "kind") if k not in keys]
+    if missing and (keys & {"metadata", "spec", "data"} or len(missing) == 1):
+        return [(f"the object has no {' and no '.join(missing)}", where)]
+    return []
+
+
+# display -> (text, its document problems), filled by the manifests source as it parses each file, so
+# OPS-MANIFESTS-VALID does not parse every manifest a second time. A pure function of the text: a file
+# whose text changed is parsed again.
+_parsed: dict[str, tuple[str, list[tuple[str, Location]]]] = {}
+
+
+def remember_document_problems(display: str, text: str, problems: list[tuple[str, Location]]) -> None:
+    _parsed[display] = (text, problems)
+
+
 def document_problems(path: Path, display: str) -> Iterator[tuple[str, Location]]:
     """Documents the manifests source skips silently: not a mapping, or no apiVersion/kind."""
     try:
-        nodes = yaml_reader.compose_all(reading.read_text(path, display))
-        for node in nodes:
-            where = Location(display, node.start_mark.line + 1) if node is not None else Location(display)
-            if node is None or (isinstance(node, yaml.ScalarNode) and node.value in ("", "null", "~")):
-                continue
-            if not isinstance(node, yaml.MappingNode):
-                yield "the document is not a mapping (a Kubernetes object)", where
-                continue
-            keys = {str(k.value) for k, _ in node.value}
-            missing = [k for k in ("apiVersion", "kind") if k not in keys]
-            if missing and (keys & {"metadata", "spec", "data"} or len(missing) == 1):
-                yield f"the object has no {' and no '.join(missing)}", where
+        text = reading.read_text(path, display)
+        known = _parsed.get(display)
+        if known is not None and known[0] == text:
+            yield from known[1]
+            return
+        for node in yaml_reader.compose_all(text):
+            yield from node_problems(node, display)
     except (reading.Unreadable, yaml.YAMLError):
         return  # reported by the manifests source as a parse problem
 
@@ -157,17 +177,66 @@ def probe_port_problems(obj: KubeObject) -> Iterator[str]:
                            f"of the container (named ports: {', '.join(sorted(names)) or 'none'})")
 
 
+def _near(a: str | None, b: str | None) -> bool:
+    return a is None or b is None or a == b
+
+
+class _Neighbours:
+    """The objects of one list indexed for `selection_problems`: which namespaces hold a `Kind/name`, and
+    the pod labels of the workloads by label, so each HPA and PDB looks up its targets instead of
+    scanning every object (a scan per object is quadratic at fleet scale)."""
+
+    def __init__(self, objects: list[KubeObject]) -> None:
+        self.objects = tuple(objects)
+        self.named: dict[tuple[str, str], list[str | None]] = {}
+        self.pods: list[tuple[str | None, Mapping[str, Any]]] = []
+        self.by_label: dict[tuple[Any, Any], list[tuple[str | None, Mapping[str, Any]]]] = {}
+        for obj in objects:
+            self.named.setdefault((obj.kind, obj.name), []).append(obj.namespace)
+            if obj.kind in (*SELECTOR_KINDS, "Pod"):
+                pod = (obj.namespace, Workload(obj).pod_labels)
+                self.pods.append(pod)
+                for key, value in pod[1].items():
+                    if isinstance(value, str | int | float | bool):
+                        self.by_label.setdefault((key, value), []).append(pod)
+
+    def holds(self, objects: list[KubeObject]) -> bool:
+        return len(objects) == len(self.objects) and all(map(operator.is_, objects, self.objects))
+
+    def targets(self, kind: Any, name: Any, namespace: str | None) -> bool:
+        if not (isinstance(kind, str) and isinstance(name, str)):
+            return False  # an object's kind and name are strings: nothing equals another type
+        return any(_near(ns, namespace) for ns in self.named.get((kind, name), ()))
+
+    def selects(self, selector: Mapping[str, Any], namespace: str | None) -> bool:
+        candidates = self.pods
+        match_labels = mapping_at(selector, "matchLabels")
+        if match_labels:
+            key, value = next(iter(match_labels.items()))
+            if isinstance(value, str | int | float | bool):  # a pod it selects carries exactly this label
+                candidates = self.by_label.get((key, value), [])
+        return any(_near(ns, namespace) and selector_matches(selector, labels) for ns, labels in candidates)
+
+
+_last: list[_Neighbours] = []
+
+
+def _neighbours(objects: list[KubeObject]) -> _Neighbours:
+    """The index of `objects`, kept for the next call with the same objects (one per object of a list)."""
+    if not (_last and _last[0].holds(objects)):
+        _last[:] = [_Neighbours(objects)]
+    return _last[0]
+
+
 def selection_problems(obj: KubeObject, objects: list[KubeObject]) -> Iterator[str]:
     """An HPA whose scaleTargetRef names no workload, a PDB or Service whose selector selects no pod."""
-    near = [o for o in objects if o.namespace is None or obj.namespace is None or o.namespace == obj.namespace]
     if obj.kind == "HorizontalPodAutoscaler":
         target = obj.spec.get("scaleTargetRef") or {}
-        if isinstance(target, Mapping) and not any(o.kind == target.get("kind") and o.name == target.get("name")
-                                                   for o in near):
+        if isinstance(target, Mapping) and not _neighbours(objects).targets(target.get("kind"), target.get("name"),
+                                                                            obj.namespace):
             yield (f"spec.scaleTargetRef {target.get('kind')}/{target.get('name')} is not in the manifests: "
                    "it scales nothing")
     elif obj.kind == "PodDisruptionBudget":
         selector = obj.spec.get("selector")
-        pods = [Workload(o).pod_labels for o in near if o.kind in (*SELECTOR_KINDS, "Pod")]
-        if isinstance(selector, Mapping) and selector and not any(selector_matches(selector, p) for p in pods):
+        if isinstance(selector, Mapping) and selector and not _neighbours(objects).selects(selector, obj.namespace):
             yield f"spec.selector {dict(selector)} selects no pod template in the manifests: it protects nothing"
