@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from pytest_readiness.results import Location
 from pytest_readiness.sources.kube import validation
-from pytest_readiness.sources.kube.model import KubeObject, Workload, selector_matches
+from pytest_readiness.sources.kube.model import KubeObject, ObjectSet, Workload, selector_matches
 
 
 def scanned(obj: KubeObject, objects: list[KubeObject]) -> Iterator[str]:
@@ -86,3 +86,30 @@ def test_a_changed_list_is_indexed_again() -> None:
                             Location("d.yaml", 1))  # same length, another object
     assert [p.split(" ")[0] for p in validation.selection_problems(pdb, objects)] == ["spec.selector"]
     assert [p.split(" ")[0] for p in validation.selection_problems(hpa, objects)] == ["spec.scaleTargetRef"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(workloads, pods, hpas, pdbs, services), max_size=12), labels)
+def test_a_sets_selecting_index_gives_what_a_scan_gives(bodies: list[dict[str, Any]],
+                                                        pod_labels: dict[str, Any]) -> None:
+    objects = ObjectSet("repo", [KubeObject(b, Location(f"m{n}.yaml", 1)) for n, b in enumerate(bodies)], [])
+    for workload_labels in [pod_labels, *(w.pod_labels for w in objects.workloads())]:
+        scan = [o for o in objects.objects if o.kind == "PodDisruptionBudget"
+                and selector_matches(o.spec.get("selector"), workload_labels)]
+        assert objects.selecting("PodDisruptionBudget", workload_labels) == scan
+
+
+def test_a_sets_groups_are_built_again_when_objects_are_added() -> None:
+    def target(obj: KubeObject) -> str:
+        return str((obj.spec.get("scaleTargetRef") or {}).get("name"))
+
+    hpa = body("HorizontalPodAutoscaler", "api", "prod", {"scaleTargetRef": {"kind": "Deployment", "name": "api"}})
+    objects = ObjectSet("repo", [KubeObject(hpa, Location("h.yaml", 1))], [])
+    assert [o.name for o in objects.grouped("HorizontalPodAutoscaler", target)["api"]] == ["api"]
+    objects.objects.append(KubeObject({**hpa, "metadata": {"name": "api-2", "namespace": "prod"}},
+                                      Location("h.yaml", 9)))
+    assert [o.name for o in objects.grouped("HorizontalPodAutoscaler", target)["api"]] == ["api", "api-2"]
+    objects.objects.append(KubeObject(body("PodDisruptionBudget", "api", "prod",
+                                           {"selector": {"matchLabels": {"app": "api"}}}), Location("p.yaml", 1)))
+    assert [o.name for o in objects.selecting("PodDisruptionBudget", {"app": "api", "tier": "web"})] == ["api"]
+    assert objects.selecting("PodDisruptionBudget", {"app": "web"}) == []

@@ -63,8 +63,8 @@ def _target_ref(hpa: KubeObject) -> str:
 
 
 def _hpas_targeting(workload: Workload, objects: ObjectSet) -> list[KubeObject]:
-    return [hpa for hpa in objects.of_kind("HorizontalPodAutoscaler")
-            if _target_ref(hpa) == workload.ref and same_namespace(hpa, workload.obj)]
+    return [hpa for hpa in objects.grouped("HorizontalPodAutoscaler", _target_ref).get(workload.ref, ())
+            if same_namespace(hpa, workload.obj)]
 
 
 def _replica_floor(workload: Workload, objects: ObjectSet, evidence: Evidence) -> tuple[int | None, str]:
@@ -128,9 +128,8 @@ def _budget_problem(pdb: KubeObject, replicas: int) -> str | None:
 @check("REL-PDB")
 def test_pod_disruption_budget(workload: Workload, kube_objects: ObjectSet, evidence: Evidence) -> None:
     _require_replicated(workload)
-    budgets = [pdb for pdb in kube_objects.of_kind("PodDisruptionBudget")
-               if same_namespace(pdb, workload.obj)
-               and selector_matches(pdb.spec.get("selector"), workload.pod_labels)]
+    budgets = [pdb for pdb in kube_objects.selecting("PodDisruptionBudget", workload.pod_labels)
+               if same_namespace(pdb, workload.obj)]
     if not budgets:
         _require_complete(kube_objects, f"a PodDisruptionBudget for {workload.ref}")
     labels = ", ".join(f"{k}={v}" for k, v in workload.pod_labels.items()) or "none"

@@ -6,7 +6,7 @@ YAML in the repository or listed from a live cluster, so a check runs unchanged 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -228,6 +228,24 @@ def selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, st
     return True
 
 
+def _selector_bucket(obj: KubeObject) -> Hashable:
+    """The first matchLabels pair of the object's spec.selector: only pods with that label can match it.
+    None: no such pair (an empty selector, expressions only, an unhashable value), so every pod is a candidate."""
+    selector = obj.spec.get("selector")
+    if not isinstance(selector, Mapping):
+        return None
+    pair = next(iter(mapping_at(selector, "matchLabels").items()), None)
+    try:
+        hash(pair)
+    except TypeError:
+        return None
+    return pair
+
+
+def _everything(obj: KubeObject) -> Hashable:
+    return None
+
+
 def workloads(objects: list[KubeObject]) -> Iterator[Workload]:
     for obj in objects:
         if is_workload(obj):
@@ -247,6 +265,8 @@ class ObjectSet:
     # Built once per set (rebuilt if objects are added): every check asks for kinds, per workload.
     _kind_index: dict[str, list[KubeObject]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _workload_list: list[Workload] = field(default_factory=list, init=False, repr=False, compare=False)
+    _groups: dict[tuple[str, Callable[[KubeObject], Hashable]], dict[Hashable, list[KubeObject]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
     _indexed: int = field(default=-1, init=False, repr=False, compare=False)
 
     def _index(self) -> dict[str, list[KubeObject]]:
@@ -255,8 +275,38 @@ class ObjectSet:
             for obj in self.objects:
                 self._kind_index.setdefault(obj.kind, []).append(obj)
             self._workload_list = list(workloads(self.objects))
+            self._groups = {}
             self._indexed = len(self.objects)
         return self._kind_index
+
+    def grouped(self, kind: str, key: Callable[[KubeObject], Hashable]) -> Mapping[Hashable, list[KubeObject]]:
+        """The objects of `kind` by `key(obj)`, file order kept in each group; built once per set and key, so
+        `key` is a module-level function (a per-workload check asks this once per workload). The objects come
+        from `of_kind`, so a set that cannot list a kind (a cluster's 403) says so here too."""
+        self._index()
+        groups = self._groups.get((kind, key))
+        if groups is None:
+            groups = {}
+            for obj in self.of_kind(kind):
+                groups.setdefault(key(obj), []).append(obj)
+            self._groups[(kind, key)] = groups
+        return groups
+
+    def _in_file_order(self, kind: str, found: list[KubeObject]) -> list[KubeObject]:
+        position = {id(obj): n for n, obj in enumerate(self.grouped(kind, _everything)[None])} if found else {}
+        return sorted(found, key=lambda obj: position[id(obj)])
+
+    def selecting(self, kind: str, labels: Mapping[str, Any]) -> list[KubeObject]:
+        """The objects of `kind` whose spec.selector matches `labels` (a PDB of a workload's pods), in file order."""
+        groups = self.grouped(kind, _selector_bucket)
+        candidates = list(groups.get(None, ()))
+        for pair in labels.items():
+            try:
+                candidates += groups.get(pair, ())
+            except TypeError:  # an unhashable label value: no selector is keyed by it
+                continue
+        matching = [obj for obj in candidates if selector_matches(obj.spec.get("selector"), labels)]
+        return self._in_file_order(kind, matching) if len(matching) > 1 else matching
 
     def of_kind(self, *kinds: str) -> list[KubeObject]:
         by_kind = self._index()
