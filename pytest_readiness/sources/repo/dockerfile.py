@@ -9,6 +9,7 @@ from pytest_readiness.api import SourceError, Unverified
 from pytest_readiness.results import Location
 from pytest_readiness.sources import reading
 from pytest_readiness.sources.reading import quote
+from pytest_readiness.sources.repo.options import DEFAULT_DOCKERFILE
 
 MAX_LINES = 20_000
 
@@ -136,6 +137,19 @@ def _stage(index: int, header: Instruction, body: list[Instruction]) -> Stage:
     return Stage(index, words[0] if words else "", name, tuple(body), header.location)
 
 
+DEFAULT = DEFAULT_DOCKERFILE  # the template's place
+# Where repositories that don't follow the template keep theirs, looked at only when the option is left at
+# its default and nothing is there.
+CONVENTIONAL = ("Dockerfile", "docker/Dockerfile", "build/Dockerfile", "src/Dockerfile")
+
+
+def discover(project: Path, relative: str) -> str:
+    """`relative` itself, unless it is the default and absent: then the first conventional Dockerfile there is."""
+    if relative != DEFAULT or (project / relative).exists():
+        return relative
+    return next((c for c in CONVENTIONAL if (project / c).is_file()), relative)
+
+
 def load(project: Path, relative: str, max_bytes: int = reading.DEFAULT_MAX_BYTES) -> Dockerfile:
     path = Path(relative) if Path(relative).is_absolute() else project / relative
     try:
@@ -143,7 +157,8 @@ def load(project: Path, relative: str, max_bytes: int = reading.DEFAULT_MAX_BYTE
     except ValueError:
         display = str(path)
     if not path.exists():  # a FIFO or a device is there, and reported as not read
-        raise Unverified(f"no Dockerfile at {display}: set --readiness-dockerfile (ini readiness_dockerfile)")
+        also = f" (nor at {', '.join(CONVENTIONAL)})" if relative == DEFAULT else ""
+        raise Unverified(f"no Dockerfile at {display}{also}: set --readiness-dockerfile (ini readiness_dockerfile)")
     try:
         text = reading.read_text(path, display, max_bytes)
     except reading.Unreadable as exc:

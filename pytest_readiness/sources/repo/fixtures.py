@@ -52,7 +52,8 @@ def dockerfile(pytestconfig: pytest.Config) -> Dockerfile:
     from pytest_readiness.sources.repo import dockerfile as source
 
     s = settings_of(pytestconfig)
-    return cache_of(pytestconfig).get("dockerfile", lambda: source.load(s.project, s.dockerfile, s.max_file_bytes))
+    relative = source.discover(s.project, s.dockerfile)
+    return cache_of(pytestconfig).get("dockerfile", lambda: source.load(s.project, relative, s.max_file_bytes))
 
 
 def load_repo(config: pytest.Config) -> Repo:
